@@ -1,0 +1,244 @@
+"""skaffold render's flags, shared by every command that renders (render, tags, gitops, bulk).
+
+skaffold's flags are Go pflag flags: booleans take ``--flag`` or ``--flag=false`` (never a
+separate value), string slices are comma-split and repeatable, and every flag can also come
+from a ``SKAFFOLD_<FLAG_NAME>`` environment variable (``cmd/skaffold/app/cmd/cmd.go``);
+command-line values win.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from engine.errors import UsageError
+
+
+@dataclass(frozen=True)
+class Flag:
+    names: tuple[str, ...]
+    dest: str
+    kind: str  # str | slice | bool | int | float
+    default: Any
+    help: str
+    env: bool = True  # may come from SKAFFOLD_<NAME>
+
+
+RENDER_FLAGS = (
+    Flag(("-f", "--filename"), "filename", "str", "skaffold.yaml", "path to the skaffold config"),
+    Flag(("-p", "--profile"), "profile", "slice", [], "activate profiles by name (-name deactivates)"),
+    Flag(("-m", "--module"), "module", "slice", [], "filter configs by name"),
+    Flag(("--profile-auto-activation",), "profile_auto_activation", "bool", True,
+         "auto-activate profiles by their activation rules"),
+    Flag(("--propagate-profiles",), "propagate_profiles", "bool", True,
+         "activate -p profiles in required configs too"),
+    Flag(("-d", "--default-repo"), "default_repo", "str", None, "default repository for images"),
+    Flag(("-t", "--tag"), "tag", "str", "", "use this tag for every artifact"),
+    Flag(("--digest-source",), "digest_source", "str", "",
+         "where digests come from: remote, tag, none or local (default: tag on a local "
+         "cluster, remote otherwise)"),
+    Flag(("-a", "--build-artifacts"), "build_artifacts", "str", "",
+         "file of pre-built images (skaffold build --file-output format)"),
+    Flag(("-i", "--images"), "images", "slice", [], "pre-built images: NAME=TAG or TAG"),
+    Flag(("-l", "--label"), "label", "slice", [], "labels to add to rendered resources"),
+    Flag(("-n", "--namespace"), "namespace", "str", "", "namespace (ignored with --offline)"),
+    Flag(("--offline",), "offline", "bool", False, "do not contact a cluster"),
+    Flag(("--resource-selector-rules-file",), "resource_selector_rules_file", "str", "",
+         "allow/deny rules for image and label rewriting"),
+    Flag(("-o", "--output"), "output", "str", "", "write manifests to this file (atomically)"),
+    Flag(("--loud",), "loud", "bool", False, "show the build log on stdout"),
+    Flag(("--digest-resolver",), "digest_resolver", "str", "auto",
+         "skrender: how remote digests are read: auto, docker or registry"),
+    Flag(("--digest-jobs",), "digest_jobs", "int", 8, "skrender: concurrent digest look-ups"),
+    Flag(("--registry-timeout",), "registry_timeout", "float", 60.0,
+         "skrender: seconds allowed for registry calls, retries included"),
+    Flag(("--no-template-commands",), "no_template_commands", "bool", False,
+         "skrender: forbid the template function `cmd` (for untrusted configs)"),
+)
+
+# Accepted for compatibility; they do not change what render prints.
+IGNORED_FLAGS = (
+    Flag(("--hydration-dir",), "hydration_dir", "str", "", "ignored (kpt only)"),
+    Flag(("--remote-cache-dir",), "remote_cache_dir", "str", "", "ignored (git requires)"),
+    Flag(("--sync-remote-cache",), "sync_remote_cache", "str", "", "ignored (git requires)"),
+    Flag(("--enable-platform-node-affinity",), "enable_platform_node_affinity", "bool", False,
+         "ignored (needs a cluster)"),
+    Flag(("-v", "--verbosity"), "verbosity", "str", "warning", "log level (ignored)"),
+    Flag(("--color",), "color", "int", 34, "ignored"),
+    Flag(("--interactive",), "interactive", "bool", True, "ignored"),
+    Flag(("--update-check",), "update_check", "bool", True, "ignored"),
+    Flag(("--timestamps",), "timestamps", "bool", False, "ignored"),
+    Flag(("--set",), "set", "slice", [], "setters: not supported by skrender"),
+    Flag(("--set-value-file",), "set_value_file", "str", "", "setters: not supported by skrender"),
+)
+
+ALL_FLAGS = RENDER_FLAGS + IGNORED_FLAGS
+_BOOL_OPTIONS = {name for flag in ALL_FLAGS if flag.kind == "bool" for name in flag.names}
+_GO_TRUE = ("1", "t", "T", "TRUE", "true", "True")
+_GO_FALSE = ("0", "f", "F", "FALSE", "false", "False")
+
+
+def parse_go_bool(value: str, flag: str) -> bool:
+    """Go's strconv.ParseBool, with pflag's error message."""
+    if value in _GO_TRUE:
+        return True
+    if value in _GO_FALSE:
+        return False
+    raise UsageError(
+        f'invalid argument "{value}" for "{flag}" flag: strconv.ParseBool: '
+        f'parsing "{value}": invalid syntax'
+    )
+
+
+def normalize_argv(argv: Sequence[str]) -> list[str]:
+    """Rewrite pflag spellings argparse does not know: ``--bool=false``, ``-x=value``."""
+    out: list[str] = []
+    for arg in argv:
+        if arg == "--":
+            out.append(arg)
+            continue
+        name, eq, value = arg.partition("=")
+        if eq and name in _BOOL_OPTIONS:
+            out.append(name if parse_go_bool(value, name) else "--no-" + name.lstrip("-"))
+        elif eq and len(name) == 2 and name.startswith("-") and name != "--":
+            out.extend([name, value])
+        else:
+            out.append(arg)
+    return out
+
+
+def add_flags(parser: argparse.ArgumentParser, flags: Sequence[Flag] = ALL_FLAGS) -> None:
+    """Declare ``flags`` on ``parser``; every default is None so env/CLI precedence is clear."""
+    for flag in flags:
+        if flag.kind == "bool":
+            parser.add_argument(*flag.names, dest=flag.dest, action="store_true", default=None,
+                                help=flag.help)
+            long = next(n for n in flag.names if n.startswith("--"))
+            parser.add_argument("--no-" + long[2:], dest=flag.dest, action="store_false",
+                                help=argparse.SUPPRESS)
+        elif flag.kind == "slice":
+            parser.add_argument(*flag.names, dest=flag.dest, action="append", default=None,
+                                help=flag.help)
+        else:
+            parser.add_argument(*flag.names, dest=flag.dest, default=None, help=flag.help,
+                                type=_converter(flag))
+
+
+def resolve_flags(
+    args: argparse.Namespace, env: Mapping[str, str], flags: Sequence[Flag] = ALL_FLAGS
+) -> None:
+    """Fill unset flags from SKAFFOLD_<NAME> variables, then from defaults; split slices."""
+    for flag in flags:
+        value = getattr(args, flag.dest, None)
+        long = next(n for n in flag.names if n.startswith("--"))
+        if value is None and flag.env:
+            variable = "SKAFFOLD_" + long[2:].upper().replace("-", "_")
+            if variable in env:
+                value = _from_env(flag, long, env[variable])
+        if value is None:
+            value = list(flag.default) if isinstance(flag.default, list) else flag.default
+        if flag.kind == "slice":
+            setattr(args, flag.dest + "_raw", ",".join(value))
+            value = split_slice(value)
+        setattr(args, flag.dest, value)
+
+
+def split_slice(values: Sequence[str]) -> list[str]:
+    """pflag string slices: each occurrence is comma-separated."""
+    return [item for value in values for item in value.split(",") if value != ""]
+
+
+def _from_env(flag: Flag, long: str, raw: str) -> Any:
+    if flag.kind == "bool":
+        return parse_go_bool(raw, long)
+    if flag.kind == "slice":
+        return [raw]
+    return _converter(flag)(raw)
+
+
+def _converter(flag: Flag) -> Any:
+    long = next(n for n in flag.names if n.startswith("--"))
+
+    def convert(raw: str) -> Any:
+        try:
+            if flag.kind == "int":
+                return int(raw)
+            if flag.kind == "float":
+                return float(raw)
+        except ValueError:
+            raise UsageError(f'invalid argument "{raw}" for "{long}" flag') from None
+        return raw
+
+    return convert
+
+
+def load_env(cwd: str) -> dict[str, str]:
+    """The process environment plus ./skaffold.env, which never overrides a set variable."""
+    from engine import config
+
+    env = dict(os.environ)
+    for key, value in config.read_dotenv(os.path.join(cwd, "skaffold.env")).items():
+        env.setdefault(key, value)
+    return env
+
+
+def prebuilt_images(args: argparse.Namespace, cwd: str) -> tuple[tuple[str, str], ...] | None:
+    """-i and -a merged as skaffold does (cmd/skaffold/app/cmd/util.go); None when neither."""
+    from engine import naming
+
+    if not args.images and not args.build_artifacts:
+        return None
+    builds = [
+        naming.parse_images_flag(value, flag_value=args.images_raw) for value in args.images
+    ]
+    if args.build_artifacts:
+        path = os.path.join(cwd, args.build_artifacts)
+        try:
+            with open(path, encoding="utf-8") as handle:
+                text = handle.read()
+        except OSError as exc:
+            raise UsageError(
+                f'invalid argument "{args.build_artifacts}" for "-a, --build-artifacts" flag: '
+                f"stat {args.build_artifacts}: {(exc.strerror or str(exc)).lower()}"
+            ) from None
+        for name, tag in naming.parse_build_artifacts(text, args.build_artifacts):
+            positions = [i for i, (existing, _) in enumerate(builds) if existing == name]
+            if positions:
+                for i in positions:
+                    builds[i] = (name, tag)
+            else:
+                builds.append((name, tag))
+    return tuple(builds)
+
+
+def render_request(args: argparse.Namespace, cwd: str, env: Mapping[str, str]) -> Any:
+    """A RenderRequest from parsed, resolved render flags."""
+    from engine import rewrite
+    from engine.render import RenderRequest
+
+    if args.set or args.set_value_file:
+        raise UsageError("--set and --set-value-file (kpt setters) are not supported by skrender")
+    return RenderRequest(
+        cwd=cwd,
+        filename=args.filename,
+        profiles=tuple(args.profile),
+        modules=tuple(args.module),
+        profile_auto_activation=args.profile_auto_activation,
+        propagate_profiles=args.propagate_profiles,
+        default_repo=args.default_repo,
+        custom_tag=args.tag or None,
+        digest_source=args.digest_source or None,
+        prebuilt=prebuilt_images(args, cwd),
+        labels=rewrite.parse_labels(args.label),
+        namespace=args.namespace,
+        offline=args.offline,
+        resource_selector_rules_file=args.resource_selector_rules_file or None,
+        env=env,
+        digest_resolver=args.digest_resolver,
+        digest_jobs=args.digest_jobs,
+        registry_timeout=args.registry_timeout,
+        allow_template_commands=not args.no_template_commands,
+    )

@@ -1,0 +1,48 @@
+"""`skrender render`: print what `skaffold render` prints, byte for byte."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+
+def add_parser(subparsers: Any) -> None:
+    from engine.commands import _flags
+
+    parser = subparsers.add_parser(
+        "render",
+        help="render hydrated manifests exactly like `skaffold render`",
+        description="Render Kubernetes manifests exactly like `skaffold render`.",
+    )
+    _flags.add_flags(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    from engine.atomic import write_atomic
+    from engine.commands import _flags
+    from engine.render import render
+
+    cwd = os.getcwd()
+    env = _flags.load_env(cwd)
+    _flags.resolve_flags(args, env)
+    request = _flags.render_request(args, cwd, env)
+    if args.loud:
+        request = _loud(request)
+    result = render(request)
+    out = sys.stdout
+    for line in result.notices:
+        out.write(line + "\n")
+    if args.output:
+        out.flush()
+        write_atomic(os.path.join(cwd, args.output), result.text.encode("utf-8"))
+    else:
+        out.write(result.text)
+    out.flush()
+    return 0
+
+
+def _loud(request: Any) -> Any:
+    """--loud shows skaffold's build log; skrender has no build log beyond its tags."""
+    return request

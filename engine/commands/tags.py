@@ -1,0 +1,72 @@
+"""`skrender tags`: the image references render will use, for `docker build -t` in CI.
+
+Formats: ``plain`` (``image -> reference`` per line), ``json`` (``{image: reference}``),
+``env`` (``IMAGE_<NAME>=reference``) and ``build-artifacts`` (skaffold's
+``{"builds":[{"imageName","tag"}]}``, readable by ``skrender render -a``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+from typing import Any
+
+FORMATS = ("plain", "json", "env", "build-artifacts")
+
+
+def add_parser(subparsers: Any) -> None:
+    from engine.commands import _flags
+
+    parser = subparsers.add_parser(
+        "tags",
+        help="print the image references render would use",
+        description="Print each artifact's final image reference (tag, default repo, digest).",
+    )
+    _flags.add_flags(parser)
+    parser.add_argument("--format", choices=FORMATS, default="plain")
+    parser.add_argument(
+        "--digests",
+        action="store_true",
+        help="resolve registry digests (same as --digest-source=remote)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from engine.atomic import write_atomic
+    from engine.commands import _flags
+    from engine.render import compute_builds
+
+    cwd = os.getcwd()
+    env = _flags.load_env(cwd)
+    _flags.resolve_flags(args, env)
+    if args.digests:
+        args.digest_source = "remote"
+    elif not args.digest_source:
+        args.digest_source = "tag"
+    request = _flags.render_request(args, cwd, env)
+    builds = compute_builds(request)
+    text = format_builds(builds, args.format)
+    if args.output:
+        write_atomic(os.path.join(cwd, args.output), text.encode("utf-8"))
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def format_builds(builds: Any, fmt: str) -> str:
+    """Serialise (imageName, reference) pairs in one of :data:`FORMATS`."""
+    if fmt == "json":
+        return json.dumps(dict(builds), indent=2) + "\n"
+    if fmt == "build-artifacts":
+        entries = [{"imageName": name, "tag": tag} for name, tag in builds]
+        return json.dumps({"builds": entries}) + "\n"
+    if fmt == "env":
+        return "".join(f"IMAGE_{_env_name(name)}={tag}\n" for name, tag in builds)
+    return "".join(f"{name} -> {tag}\n" for name, tag in builds)
+
+
+def _env_name(image: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]", "_", image).upper()

@@ -1,0 +1,88 @@
+"""The only place that runs a subprocess.
+
+A failure is reported the way skaffold reports it (``running [argv]`` with stdout, stderr and
+the cause) and carries the program's exit status so the CLI can exit with it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from engine.errors import ToolError
+
+DEFAULT_TIMEOUT = 300.0
+
+
+@dataclass(frozen=True)
+class Completed:
+    argv: tuple[str, ...]
+    returncode: int
+    stdout: bytes
+    stderr: bytes
+
+
+def run(
+    argv: Sequence[str],
+    *,
+    cwd: str | None = None,
+    env: Mapping[str, str] | None = None,
+    stdin: bytes | None = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
+    check: bool = True,
+) -> Completed:
+    """Run ``argv`` and capture its output.
+
+    With ``check`` a non-zero exit raises :class:`ToolError` carrying the exit status; a missing
+    executable or a timeout raise it too.  ``env`` replaces the environment when given.
+    """
+    try:
+        proc = subprocess.run(
+            list(argv),
+            cwd=cwd,
+            env=dict(env) if env is not None else None,
+            input=stdin,
+            stdin=None if stdin is not None else subprocess.DEVNULL,
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+        )
+    except FileNotFoundError as exc:
+        raise ToolError(
+            f"starting command {' '.join(argv)}: executable file not found in $PATH: {exc.filename}"
+        ) from None
+    except subprocess.TimeoutExpired:
+        raise ToolError(f"running [{' '.join(argv)}]: timed out after {timeout:g}s") from None
+    done = Completed(tuple(argv), proc.returncode, proc.stdout, proc.stderr)
+    if check and proc.returncode != 0:
+        raise ToolError(describe_failure(done), proc.returncode)
+    return done
+
+
+def describe_failure(done: Completed) -> str:
+    """skaffold's multi-line description of a failed command."""
+    out = done.stdout.decode("utf-8", "replace")
+    err = done.stderr.decode("utf-8", "replace")
+    return (
+        f"running [{' '.join(done.argv)}]\n"
+        f" - stdout: {_go_quote(out)}\n"
+        f" - stderr: {_go_quote(err)}\n"
+        f" - cause: exit status {done.returncode}"
+    )
+
+
+def which(name: str, path: str | None = None) -> str | None:
+    """Path of executable ``name`` on ``path`` (default: $PATH), or None."""
+    import shutil
+
+    return shutil.which(name, path=path if path is not None else os.environ.get("PATH"))
+
+
+def _go_quote(text: str) -> str:
+    """Go's %q for the common characters (enough for error messages)."""
+    escaped = (
+        text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
+    )
+    return f'"{escaped}"'

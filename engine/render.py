@@ -1,0 +1,307 @@
+"""The render pipeline: skaffold.yaml in, the bytes `skaffold render` prints out.
+
+    configs  = config.load(...)                        skaffold.yaml, upgraded, profiled, validated
+    builds   = tags from the tag policies, or -a/-i    tagging, naming (default repo)
+    builds   = builds with registry digests            resolve (--digest-source=remote)
+    per config, per renderer (rawYaml, kustomize):
+        docs = sources.generate(...)                   kustomize build / rawYaml files
+        docs = rewrite.replace_images / labels / ns    skaffold's base transform
+    text     = yamlio.dump each doc, joined            skaffold's exact serialisation
+
+This module composes the stages and decides nothing itself beyond the order skaffold uses
+(``pkg/skaffold/runner/render.go``, ``pkg/skaffold/render/renderer/renderer.go``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.errors import ConfigError, SkrenderError
+from engine.schema import Config
+
+# --digest-source values that need no build (anything else asks skaffold to build images)
+NO_BUILD_DIGEST_SOURCES = ("tag", "remote", "none")
+
+NONE_DIGEST_SOURCE_NOTICE = (
+    "--digest-source set to 'none', tags listed in Kubernetes manifests will be used for render"
+)
+
+Build = tuple[str, str]  # (imageName, final image reference)
+
+
+@dataclass(frozen=True)
+class RenderRequest:
+    """Everything `skrender render` needs; field names follow skaffold's flags."""
+
+    cwd: str = "."
+    filename: str = "skaffold.yaml"
+    profiles: tuple[str, ...] = ()
+    modules: tuple[str, ...] = ()
+    profile_auto_activation: bool = True
+    propagate_profiles: bool = True
+    default_repo: str | None = None  # None: not given (global config applies); "": disabled
+    custom_tag: str | None = None  # -t
+    digest_source: str | None = None  # None: tag on a local cluster, remote otherwise
+    prebuilt: tuple[Build, ...] | None = None  # -a / -i, merged; None when neither was given
+    labels: Mapping[str, str] = field(default_factory=dict)
+    namespace: str = ""
+    offline: bool = False
+    resource_selector_rules_file: str | None = None
+    env: Mapping[str, str] | None = None  # None: os.environ
+    digest_resolver: str = "auto"
+    digest_jobs: int = 8
+    registry_timeout: float = 60.0
+    allow_template_commands: bool = True
+    build_images: Callable[[Sequence[Config], Sequence[Build], RenderRequest], list[Build]] | None = (
+        None  # --digest-source=local: builds and pushes, returns the references to render with
+    )
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    """The manifests, what skaffold prints on stdout before them, and the images used."""
+
+    text: str
+    notices: tuple[str, ...] = ()  # lines skaffold writes to stdout even with --output
+    builds: tuple[Build, ...] = ()
+    configs: tuple[Config, ...] = ()
+
+
+def render(request: RenderRequest) -> RenderResult:
+    """Render manifests exactly as `skaffold render` would for the same inputs."""
+    plan = _plan(request)
+    notices = (NONE_DIGEST_SOURCE_NOTICE,) if plan.digest_source == "none" else ()
+    text = _render_manifests(request, plan)
+    return RenderResult(
+        text=text, notices=notices, builds=tuple(plan.builds), configs=tuple(plan.configs)
+    )
+
+
+def compute_builds(request: RenderRequest) -> list[Build]:
+    """The (imageName, reference) pairs render would use, without rendering manifests."""
+    return _plan(request).builds
+
+
+@dataclass(frozen=True)
+class _Plan:
+    cwd: str
+    env: Mapping[str, str]
+    configs: list[Config]
+    digest_source: str
+    builds: list[Build]
+
+
+def _plan(request: RenderRequest) -> _Plan:
+    """Load the configs and decide every image reference (the runner's build phase)."""
+    from engine import config as config_mod
+    from engine import sources
+
+    env = dict(os.environ if request.env is None else request.env)
+    cwd = os.path.abspath(request.cwd)
+    kube_context = config_mod.current_kube_context(env)
+    configs = config_mod.load(
+        config_mod.LoadRequest(
+            cwd=cwd,
+            filename=request.filename,
+            profiles=request.profiles,
+            modules=request.modules,
+            profile_auto_activation=request.profile_auto_activation,
+            propagate_profiles=request.propagate_profiles,
+            env=env,
+            kube_context=kube_context,
+        )
+    )
+    for cfg in configs:
+        sources.validate_raw_yaml(cfg, cwd=cwd)
+    settings = config_mod.global_config(env, kube_context)
+    digest_source = request.digest_source or default_digest_source(kube_context, settings)
+    default_repo = request.default_repo if request.default_repo is not None else settings.default_repo
+    builds = _builds(request, configs, cwd, env, digest_source, default_repo, settings)
+    return _Plan(cwd, env, configs, digest_source, builds)
+
+
+def default_digest_source(kube_context: str, settings: Any) -> str:
+    """skaffold: `tag` when the current kube-context is a local cluster, else `remote`."""
+    local = settings.local_cluster
+    if local is None:
+        local = is_local_kube_context(kube_context)
+    return "tag" if local else "remote"
+
+
+def is_local_kube_context(name: str) -> bool:
+    """skaffold's built-in list of local cluster context names (pkg/skaffold/config/util.go)."""
+    return (
+        name in ("minikube", "docker-desktop", "docker-for-desktop")
+        or name.startswith(("kind-", "k3d-"))
+        or name.endswith("@kind")
+    )
+
+
+def _builds(
+    request: RenderRequest,
+    configs: Sequence[Config],
+    cwd: str,
+    env: Mapping[str, str],
+    digest_source: str,
+    default_repo: str | None,
+    settings: Any,
+) -> list[Build]:
+    """The (imageName, reference) pairs to rewrite manifests with (pkg/skaffold/runner/build.go)."""
+    from engine import naming
+
+    multi_level = settings.multi_level_repo
+    if request.prebuilt is not None:
+        # -a/-i: no tagging; -t replaces the tag part, the default repo applies (cmd/util.go)
+        builds = [
+            (name, naming.apply_default_repo(_retag(tag, request.custom_tag), default_repo,
+                                             multi_level=multi_level))
+            for name, tag in _require_tags(request.prebuilt)
+        ]
+    elif digest_source == "none":
+        return []
+    else:
+        builds = _tagged_builds(request, configs, cwd, env, default_repo, multi_level)
+        if digest_source not in NO_BUILD_DIGEST_SOURCES:
+            if request.build_images is None:
+                raise ConfigError(
+                    f"--digest-source={digest_source} builds images: use `skrender build` "
+                    "or `skrender render --digest-source=local` with a Docker engine"
+                )
+            return request.build_images(configs, builds, request)
+    if digest_source == "remote":
+        builds = _with_remote_digests(request, configs, builds, env, settings)
+    return builds
+
+
+def _tagged_builds(
+    request: RenderRequest,
+    configs: Sequence[Config],
+    cwd: str,
+    env: Mapping[str, str],
+    default_repo: str | None,
+    multi_level: bool | None,
+) -> list[Build]:
+    from engine import naming, tagging
+
+    for cfg in configs:
+        tagging.validate_tag_policy(cfg.tag_policy)
+    _check_artifact_contexts(configs, cwd)
+    tags = tagging.image_tags(
+        configs,
+        cwd=cwd,
+        env=env,
+        custom_tag=request.custom_tag,
+        allow_commands=request.allow_template_commands,
+    )
+    return [
+        (image, naming.apply_default_repo(tag, default_repo, multi_level=multi_level))
+        for image, tag in tags
+    ]
+
+
+def _check_artifact_contexts(configs: Sequence[Config], cwd: str) -> None:
+    """skaffold checks every artifact context before tagging (pkg/skaffold/build/...)."""
+    for cfg in configs:
+        for artifact in cfg.artifacts:
+            path = os.path.join(cwd, artifact.context)
+            if not os.path.exists(path):
+                raise ConfigError(
+                    f'image "{artifact.image}" context "{artifact.context}" does not exist'
+                )
+            if not os.path.isdir(path):
+                raise ConfigError(
+                    f'image "{artifact.image}" context "{artifact.context}" is not a directory'
+                )
+
+
+def _require_tags(prebuilt: Sequence[Build]) -> Sequence[Build]:
+    for name, tag in prebuilt:
+        if not tag:
+            raise SkrenderError(f"no tag provided for image [{name}]")
+    return prebuilt
+
+
+def _retag(reference: str, custom_tag: str | None) -> str:
+    """-t with -a/-i: replace the tag part of a reference, keeping its digest."""
+    if not custom_tag:
+        return reference
+    from engine import naming
+
+    parsed = naming.parse_reference(reference)
+    name_end = len(reference)
+    if parsed.digest:
+        name_end = reference.rindex("@")
+    name = reference[:name_end]
+    if parsed.tag and name.endswith(":" + parsed.tag):
+        name = name[: -len(parsed.tag) - 1]
+    digest = reference[name_end:]
+    return f"{name}:{custom_tag}{digest}"
+
+
+def _with_remote_digests(
+    request: RenderRequest,
+    configs: Sequence[Config],
+    builds: Sequence[Build],
+    env: Mapping[str, str],
+    settings: Any,
+) -> list[Build]:
+    from engine import resolve
+
+    insecure = [r for cfg in configs for r in cfg.insecure_registries]
+    insecure += list(settings.insecure_registries)
+    digests = resolve.resolve_digests(
+        [tag for _, tag in builds],
+        resolver=request.digest_resolver,
+        insecure_registries=insecure,
+        jobs=request.digest_jobs,
+        timeout=request.registry_timeout,
+        env=env,
+    )
+    return [(name, resolve.with_digest(tag, digests[tag])) for name, tag in builds]
+
+
+def _render_manifests(request: RenderRequest, plan: _Plan) -> str:
+    from engine import rewrite, sources, yamlio
+
+    rules = _selector_rules(request, plan.configs, plan.cwd)
+    images = dict(plan.builds)
+    chunks: list[str] = []
+    for cfg in plan.configs:
+        for docs in sources.generate(
+            cfg, cwd=plan.cwd, env=plan.env, allow_commands=request.allow_template_commands
+        ):
+            transformed = rewrite.replace_images(docs, images, rules)
+            if request.labels:
+                transformed = rewrite.add_labels(transformed, request.labels, rules)
+            if request.namespace and not request.offline:
+                transformed, _warnings = rewrite.set_namespace(
+                    transformed, request.namespace, rules
+                )
+            chunks.extend(yamlio.dump(doc).strip() for doc in transformed)
+    # pkg/skaffold/kubernetes/manifest/manifests.go: String() + one final newline
+    return "\n---\n".join(chunks) + "\n"
+
+
+def _selector_rules(request: RenderRequest, configs: Sequence[Config], cwd: str) -> Any:
+    """resourceSelector rules of every config, then the rules file (renderer/util/util.go)."""
+    from engine import rewrite
+
+    allow = [rule for cfg in configs for rule in cfg.allow]
+    deny = [rule for cfg in configs for rule in cfg.deny]
+    file_allow: list[Any] = []
+    file_deny: list[Any] = []
+    if request.resource_selector_rules_file:
+        path = os.path.join(cwd, request.resource_selector_rules_file)
+        try:
+            with open(path, encoding="utf-8") as handle:
+                text = handle.read()
+        except OSError as exc:
+            raise ConfigError(
+                f"reading --resource-selector-rules-file {request.resource_selector_rules_file}: "
+                f"{exc.strerror}"
+            ) from None
+        file_allow, file_deny = rewrite.load_rules_file(text, request.resource_selector_rules_file)
+    return rewrite.build_rules(allow, deny, file_allow=file_allow, file_deny=file_deny)
