@@ -91,7 +91,7 @@ def is_list(v: Any) -> bool:
 
 def _shortest(f: float) -> tuple[str, int]:
     """Shortest round-trip decimal digits of ``abs(f)`` and the decimal point position."""
-    sign, digits, exponent = Decimal(repr(abs(f))).as_tuple()
+    _sign, digits, exponent = Decimal(repr(abs(f))).as_tuple()
     text = "".join(str(d) for d in digits).lstrip("0")
     assert isinstance(exponent, int)
     if not text:
@@ -207,9 +207,9 @@ def _quote_rune(ch: str, quote: str, ascii_only: bool) -> str:
 
 def go_time_string(t: _dt.datetime) -> str:
     """time.Time.String(): ``2006-01-02 15:04:05.999999999 -0700 MST``."""
-    base = t.strftime("%Y-%m-%d %H:%M:%S")
+    base = f"{t.year:04d}-{t.month:02d}-{t.day:02d} {t.hour:02d}:{t.minute:02d}:{t.second:02d}"
     if t.microsecond:
-        base += (".%06d" % t.microsecond).rstrip("0")
+        base += f".{t.microsecond:06d}".rstrip("0")
     if t.tzinfo is None:
         return base + " +0000 UTC"
     off = t.utcoffset() or _dt.timedelta(0)

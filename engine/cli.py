@@ -25,15 +25,19 @@ class ArgumentParser(argparse.ArgumentParser):
         raise UsageError(f"{message}\nSee '{self.prog} --help' for usage.")
 
 
-def build_parser() -> ArgumentParser:
+def build_parser(selected: str | None = None) -> ArgumentParser:
+    """The argument parser; only ``selected``'s module is imported (the others get a stub)."""
     parser = ArgumentParser(
         prog="skrender",
         description="A pure-Python, byte-identical drop-in for `skaffold render`, for GitOps.",
     )
     parser.add_argument("--version", action="version", version=f"skrender {_version()}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
-    for name in COMMANDS:
-        _command_module(name).add_parser(subparsers)
+    for name, (_module, summary) in COMMANDS.items():
+        if name == selected:
+            _command_module(name).add_parser(subparsers)
+        else:
+            subparsers.add_parser(name, help=summary, add_help=False)
     return parser
 
 
@@ -43,7 +47,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args_list = list(sys.argv[1:] if argv is None else argv)
     try:
-        parser = build_parser()
+        selected = next((arg for arg in args_list if not arg.startswith("-")), None)
+        parser = build_parser(selected if selected in COMMANDS else None)
         args = parser.parse_args(_flags.normalize_argv(args_list))
         if not args.command:
             parser.print_help(sys.stderr)
@@ -68,7 +73,7 @@ def _print_error(message: str) -> None:
 
 
 def _command_module(name: str):  # type: ignore[no-untyped-def]
-    return importlib.import_module(f"engine.commands.{COMMANDS[name]}")
+    return importlib.import_module(f"engine.commands.{COMMANDS[name][0]}")
 
 
 def _version() -> str:

@@ -351,7 +351,7 @@ def _expand_arg_templates(
             continue
         from engine import gotemplate
 
-        out[key] = gotemplate.expand(value, env, name="envTemplate")
+        out[key] = str(gotemplate.expand(value, env, name="envTemplate"))
     return out
 
 

@@ -1,11 +1,12 @@
 """Publish rendered manifests to a branch of a GitOps manifest repository.
 
-The commit is built with git plumbing in a private, temporary bare repository: a shallow fetch
-of just the target branch, ``hash-object`` for the files, a throw-away index
-(``read-tree``/``update-index``/``write-tree``) for the tree, ``commit-tree`` and a plain
-(never forced) ``push``.  Nothing depends on the length of the branch's history, the user's
-working directory is never touched, and the server's atomic ref update is the only thing that
-changes the remote: a publisher killed at any point leaves the branch as it was or fully updated.
+The commit is built with git plumbing in a private, temporary bare repository: a shallow,
+blob-less fetch of just the target branch (its tip commit and trees), ``hash-object`` for the
+files, a throw-away index (``read-tree``/``update-index``/``write-tree``) for the tree,
+``commit-tree`` and a plain (never forced) ``push``.  Nothing depends on the length of the
+branch's history, the user's working directory is never touched, and the server's atomic ref
+update is the only thing that changes the remote: a publisher killed at any point leaves the
+branch as it was or fully updated.
 
 A push rejected because someone else moved the branch is retried: re-fetch, re-apply the same
 files on the new tip, push again, with exponential backoff and full jitter, a bounded number of
@@ -256,8 +257,10 @@ class _Session:
     def fetch(self, branch: str) -> tuple[str, str] | None:
         """Shallow-fetch the branch tip: (commit id, tree id), or None when there is no branch."""
         refspec = f"+refs/heads/{branch}:{_BASE_REF}"
+        # Only the tip commit and its trees: the blobs of unchanged files are never needed (a
+        # server without filter support just sends them too).
         args = ("fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--depth=1")
-        done = self._run((*args, _REMOTE, refspec), check=False)
+        done = self._run((*args, "--filter=blob:none", _REMOTE, refspec), check=False)
         if done.returncode != 0:
             if b"couldn't find remote ref" in done.stderr:
                 return None
@@ -285,7 +288,8 @@ class _Session:
         if lines:
             info = "".join(f"{line}\0" for line in lines).encode()
             self._git("update-index", "-z", "--index-info", stdin=info, env=index_env)
-        return self._git("write-tree", env=index_env).strip()
+        # --missing-ok: the blobs of files we keep stay on the server (and must not be fetched).
+        return self._git("write-tree", "--missing-ok", env=index_env).strip()
 
     def commit(self, tree: str, parent: str | None, message: str) -> str:
         """Create the commit object (author, committer and dates come from the environment)."""
@@ -297,7 +301,9 @@ class _Session:
     def push(self, commit: str, branch: str) -> bool:
         """Push without force; True when the branch was updated, False when it moved under us."""
         refspec = f"{commit}:refs/heads/{branch}"
-        done = self._run(("push", "--porcelain", "--no-verify", _REMOTE, refspec), check=False)
+        # --no-thin: a thin pack would delta against (and so lazily fetch) the old blobs.
+        args = ("push", "--porcelain", "--no-verify", "--no-thin", _REMOTE, refspec)
+        done = self._run(args, check=False)
         status = _push_status(done.stdout.decode("utf-8", "replace"), branch)
         if status is None:
             raise self._error("pushing to", done)
@@ -317,12 +323,16 @@ class _Session:
         return [n for n in names if n == prefix or n.startswith(prefix + "/")]
 
     def _write_config(self, url: str) -> None:
-        """Name the remote in the private config, so a token in the URL never reaches argv."""
+        """Replace the private config: the remote (so a token in the URL never reaches argv),
+        as a blob-less partial-clone promisor, and no automatic maintenance."""
         config = os.path.join(self.dir, "config")
-        with open(config, "a", encoding="utf-8") as fh:
+        with open(config, "w", encoding="utf-8") as fh:
             fh.write(
+                "[core]\n\trepositoryformatversion = 1\n\tbare = true\n"
+                f"[extensions]\n\tpartialClone = {_REMOTE}\n"
                 "[gc]\n\tauto = 0\n[maintenance]\n\tauto = false\n"
                 f'[remote "{_REMOTE}"]\n\turl = {_config_quote(url)}\n'
+                "\tpromisor = true\n\tpartialCloneFilter = blob:none\n"
             )
 
     def _git(

@@ -344,6 +344,9 @@ class _RegistryClient:
         found = head.headers.get("Docker-Content-Digest", "")
         if head.status_code == 200 and _DIGEST_RE.match(found):
             return found
+        if head.status_code in RETRY_STATUS:
+            # Retries are spent: a GET would only wait as long again.
+            raise _Failure(self._status_cause(head, repository, reference))
         got = self._authorized("GET", url, repository)
         if got.status_code != 200:
             raise _Failure(self._status_cause(got, repository, reference))
@@ -504,7 +507,10 @@ class _RegistryClient:
                     raise _Failure(f"{method} {_strip_query(url)}: timed out") from None
                 continue
             except requests.exceptions.RequestException as exc:
-                if attempt >= MAX_ATTEMPTS or not self._backoff(attempt, None):
+                # Like go-containerregistry's retry.IsTemporary: resets and EOFs are retried,
+                # a refused connection or an unknown host is not.
+                transient = not _is_connect_failure(exc)
+                if not transient or attempt >= MAX_ATTEMPTS or not self._backoff(attempt, None):
                     raise _Failure(f"{method} {_strip_query(url)}: {_conn_reason(exc)}") from None
                 continue
             if resp.status_code not in RETRY_STATUS or attempt >= MAX_ATTEMPTS:
@@ -592,6 +598,13 @@ def _make_session(ctx: ssl.SSLContext, insecure: bool) -> requests.Session:
             conn.ca_certs = None
             conn.ca_cert_dir = None
 
+    if insecure:
+        import warnings
+
+        from urllib3.exceptions import InsecureRequestWarning
+
+        # The user asked for this registry to be insecure; skaffold skips verification silently.
+        warnings.filterwarnings("ignore", category=InsecureRequestWarning)
     session = requests.Session()
     session.trust_env = False  # no ~/.netrc credentials, no process proxies: env decides
     session.verify = not insecure
@@ -714,6 +727,18 @@ def _tls_reason(exc: BaseException) -> str:
     if isinstance(inner, ssl.SSLError) and inner.reason:
         return str(inner.reason).lower().replace("_", " ")
     return _short(inner)
+
+
+def _is_connect_failure(exc: BaseException) -> bool:
+    """A connection that was never made (refused, unreachable, unknown host)."""
+    import requests
+
+    if not isinstance(exc, requests.exceptions.ConnectionError):
+        return False
+    inner = _innermost(exc)
+    return isinstance(inner, (ConnectionRefusedError, OSError)) and not isinstance(
+        inner, ConnectionResetError
+    )
 
 
 def _conn_reason(exc: BaseException) -> str:

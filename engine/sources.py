@@ -30,7 +30,7 @@ from dataclasses import replace
 from typing import Any
 
 from engine import goglob, proc
-from engine.errors import ConfigError, ManifestError, SkrenderError, YamlError
+from engine.errors import ConfigError, ManifestError, SkrenderError
 from engine.schema import Config
 
 # constants.DefaultKubectlManifests
@@ -44,6 +44,8 @@ _KYAML_SEPARATOR = re.compile(r"\n---.*\n")
 _GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000" + "".join(
     chr(c) for c in range(0x2000, 0x200B)
 )
+# how skaffold words a manifest the base transform cannot decode (images.go, visitor.go)
+_VISITOR_ERROR = "replacing images in manifest: reading Kubernetes YAML"
 _TEMPLATE_NAME = "envTemplate"  # pkg/skaffold/util/env_template.go: ParseEnvTemplate
 
 
@@ -375,10 +377,8 @@ def _decode_raw_yaml(entries: Sequence[str]) -> list[Any]:
     pieces = kyaml_pieces(entries)
     docs: list[Any] = []
     for piece in pieces:
-        try:
-            loaded = yamlio.load_all(_to_bytes(piece), source="rawYaml")
-        except YamlError as exc:
-            raise YamlError(f"MalformedYAMLError: {exc}") from None
+        # yamlio prefixes the source: this gives kyaml's "MalformedYAMLError: yaml: line N: ..."
+        loaded = yamlio.load_all(_to_bytes(piece), source="MalformedYAMLError")
         if not loaded or loaded[0] is None:
             continue
         doc = loaded[0]
@@ -489,12 +489,7 @@ def _decode_entries(entries: Sequence[str]) -> list[Any]:
 
     docs: list[Any] = []
     for entry in entries:
-        try:
-            loaded = yamlio.load_all(_to_bytes(entry), source="kustomize output")
-        except YamlError as exc:
-            raise YamlError(
-                f"replacing images in manifest: reading Kubernetes YAML: {exc}"
-            ) from None
+        loaded = yamlio.load_all(_to_bytes(entry), source=_VISITOR_ERROR)
         if loaded:
             docs.append(loaded[0])
     return _visitor_filter(docs)
@@ -508,8 +503,8 @@ def _visitor_filter(docs: Sequence[Any]) -> list[Any]:
             continue
         if not isinstance(doc, dict):
             raise ManifestError(
-                "replacing images in manifest: reading Kubernetes YAML: yaml: unmarshal errors: "
-                f"cannot unmarshal {_yaml_tag(doc)} into map[string]interface {{}}"
+                f"{_VISITOR_ERROR}: yaml: unmarshal errors: cannot unmarshal"
+                f" {_yaml_tag(doc)} into map[string]interface {{}}"
             )
         if doc:
             kept.append(doc)

@@ -371,7 +371,7 @@ class _Tagger:
 def _expand(text: str, env: Mapping[str, str]) -> str:
     from engine import gotemplate
 
-    return gotemplate.expand(text, env, name="envTemplate")
+    return str(gotemplate.expand(text, env, name="envTemplate"))
 
 
 def _builtin_component(name: str) -> str:
@@ -431,13 +431,13 @@ def _local_zone(env: Mapping[str, str]) -> datetime.tzinfo:
 
 # ---------------------------------------------------------------- template fields
 
-_ACTION = re.compile(r"\{\{(.*?)\}\}", re.S)
 _TOKEN = re.compile(
-    r"""/\*.*?\*/"""  # comment
+    r"""(?P<end>\}\})"""
+    r"""|/\*.*?\*/"""  # comment
     r"""|"(?:\\.|[^"\\])*"|`[^`]*`|'(?:\\.|[^'\\])*'"""  # string, raw string, char
     r"""|\$[A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*"""  # variable with its field chain
     r"""|\)(?:\.[A-Za-z_][A-Za-z0-9_]*)+"""  # chain on a parenthesised pipeline
-    r"""|[A-Za-z0-9_]\.[A-Za-z_][A-Za-z0-9_.]*"""  # not a field (number or identifier)
+    r"""|[A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*"""  # identifier or number: not a field
     r"""|(?P<field>(?:\.[A-Za-z_][A-Za-z0-9_]*)+)""",
     re.S,
 )
@@ -447,13 +447,21 @@ def template_fields(text: str) -> list[str]:
     """Identifiers of every ``.Field`` chain in the template's actions, first-seen order
     (skaffold ``GetTemplateFields``; variable and parenthesised chains are not fields)."""
     fields: list[str] = []
-    for action in _ACTION.finditer(text):
-        for token in _TOKEN.finditer(action.group(1)):
-            chain = token.group("field")
-            if chain:
-                for ident in chain.split(".")[1:]:
-                    if ident not in fields:
-                        fields.append(ident)
+    pos = text.find("{{")
+    while pos >= 0:
+        pos += 2
+        while pos < len(text):
+            token = _TOKEN.match(text, pos)
+            if token is None:
+                pos += 1
+                continue
+            pos = token.end()
+            if token.group("end"):
+                break
+            for ident in (token.group("field") or "").split(".")[1:]:
+                if ident not in fields:
+                    fields.append(ident)
+        pos = text.find("{{", pos)
     return fields
 
 

@@ -19,11 +19,11 @@ from typing import Any
 from engine import schema_fields
 from engine.errors import ConfigError
 
-LATEST_VERSION = schema_fields.VERSIONS[-1][0]
+LATEST_VERSION = schema_fields.versions()[-1][0]
 
 # apiVersion -> Go package name, in upgrade order
-_PACKAGES: dict[str, str] = dict(schema_fields.VERSIONS)
-_ORDER: list[str] = [v for v, _ in schema_fields.VERSIONS]
+_PACKAGES: dict[str, str] = dict(schema_fields.versions())
+_ORDER: list[str] = [v for v, _ in schema_fields.versions()]
 
 Doc = dict[str, Any]
 Table = dict[str, tuple[schema_fields.Field, ...]]
@@ -42,11 +42,11 @@ def package_of(api_version: str) -> str:
 @cache
 def schema_types(package: str) -> Table:
     """The struct table of one schema package, rebuilt from the latest plus per-version diffs."""
-    table: Table = dict(schema_fields.LATEST)
-    names = [p for _, p in schema_fields.VERSIONS]
+    table: Table = dict(schema_fields.latest())
+    names = [p for _, p in schema_fields.versions()]
     # DIFFS[p] holds p's types that differ from the next newer package: apply newest first.
     for pkg in reversed(names[names.index(package) : -1]):
-        for type_name, fields in schema_fields.DIFFS[pkg].items():
+        for type_name, fields in schema_fields.diffs()[pkg].items():
             if fields is None:
                 table.pop(type_name, None)
             else:
@@ -179,15 +179,16 @@ def _upgrade_v1alpha1(doc: Doc) -> Doc:
     for art in _list(build, "artifacts"):
         if not isinstance(art, dict):
             continue
+        # keys of v1alpha2 (the next version), which still says imageName/workspace
         new_art: Doc = {}
         if art.get("imageName"):
-            new_art["image"] = art["imageName"]
+            new_art["imageName"] = art["imageName"]
         if art.get("workspace"):
-            new_art["context"] = art["workspace"]
+            new_art["workspace"] = art["workspace"]
         if art.get("dockerfilePath") or art.get("buildArgs"):
             docker: Doc = {}
             if art.get("dockerfilePath"):
-                docker["dockerfile"] = art["dockerfilePath"]
+                docker["dockerfilePath"] = art["dockerfilePath"]
             if art.get("buildArgs"):
                 docker["buildArgs"] = copy.deepcopy(art["buildArgs"])
             new_art["docker"] = docker

@@ -65,7 +65,7 @@ def _tar_single_file(name: str, data: bytes) -> bytes:
     """A ustar archive holding one regular file; every header field is fixed."""
 
     def octal(value: int, width: int) -> bytes:
-        return ("%0*o" % (width - 1, value)).encode() + b"\0"
+        return f"{value:0{width - 1}o}".encode() + b"\0"
 
     header = bytearray(512)
     fields = [
@@ -85,7 +85,7 @@ def _tar_single_file(name: str, data: bytes) -> bytes:
     for off, width, value in fields:
         header[off : off + len(value)] = value[:width]
     checksum = sum(header)
-    header[148:156] = ("%06o" % checksum).encode() + b"\0 "
+    header[148:156] = f"{checksum:06o}".encode() + b"\0 "
     body = data + b"\0" * ((512 - len(data) % 512) % 512)
     return bytes(header) + body + b"\0" * 1024
 
@@ -112,12 +112,15 @@ def sha(data: bytes) -> str:
 
 
 def build_image(
-    ref: str, arch: str = "amd64", os_name: str = "linux", variant: str | None = None, oci: bool = False
+    ref: str,
+    arch: str = "amd64",
+    os_name: str = "linux",
+    variant: str | None = None,
+    oci: bool = False,
 ) -> tuple[bytes, str, dict[str, bytes]]:
     """(manifest bytes, media type, blobs by digest) of a one-layer image."""
-    content = (
-        "golden corpus image %s %s/%s%s\n" % (ref, os_name, arch, "/" + variant if variant else "")
-    ).encode()
+    suffix = "/" + variant if variant else ""
+    content = f"golden corpus image {ref} {os_name}/{arch}{suffix}\n".encode()
     tar = _tar_single_file("golden.txt", content)
     layer = _gzip_stored(tar)
     config: dict[str, Any] = {
@@ -273,7 +276,12 @@ class Registry:
             if variant:
                 platform["variant"] = variant
             entries.append(
-                {"mediaType": media_type, "size": len(manifest), "digest": digest, "platform": platform}
+                {
+                    "mediaType": media_type,
+                    "size": len(manifest),
+                    "digest": digest,
+                    "platform": platform,
+                }
             )
         index = {
             "schemaVersion": 2,
@@ -300,8 +308,13 @@ def _stop(proc: subprocess.Popen[bytes] | None, grace: float = 10.0) -> None:
         proc.wait()
 
 
-def start_registry(workdir: Path, extra_config: str = "", *, tls: tuple[Path, Path] | None = None,
-                   ca_file: Path | None = None) -> Registry:
+def start_registry(
+    workdir: Path,
+    extra_config: str = "",
+    *,
+    tls: tuple[Path, Path] | None = None,
+    ca_file: Path | None = None,
+) -> Registry:
     """Start ``docker-registry serve`` with ``extra_config`` (YAML, top level) on a free port."""
     exe = shutil.which(REGISTRY_BIN) or "/usr/bin/docker-registry"
     if not os.path.exists(exe):
@@ -376,9 +389,12 @@ def make_pki(folder: Path) -> Pki:
         .not_valid_after(now + datetime.timedelta(days=7))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(
-            x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
+            x509.KeyUsage(False, False, False, False, False, True, True, False, False),
+            critical=True,
         )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .add_extension(
+            x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False
+        )
         .sign(ca_key, hashes.SHA256())
     )
     key = ec.generate_private_key(ec.SECP256R1())
@@ -396,7 +412,9 @@ def make_pki(folder: Path) -> Pki:
             ),
             critical=False,
         )
-        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(
+            x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
+        )
         .add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
         )

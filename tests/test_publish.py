@@ -30,6 +30,9 @@ def git(env: dict[str, str], *args: str, cwd: Path | None = None) -> str:
 def bare(tmp_path: Path, env: dict[str, str], name: str = "manifests.git") -> str:
     repo = tmp_path / name
     git(env, "init", "--quiet", "--bare", str(repo))
+    # Like GitHub and GitLab: blob-less fetches.  (The daemon and HTTP repos keep git's default,
+    # so both the partial and the full fetch are exercised.)
+    git(env, "--git-dir", str(repo), "config", "uploadpack.allowFilter", "true")
     return str(repo)
 
 
@@ -299,7 +302,7 @@ def test_git_daemon_round_trip(git_daemon: GitServer, git_env: dict) -> None:
 
 def _cli_process(url: str, branch: str, name: str, env: dict[str, str]) -> subprocess.Popen:
     argv = [sys.executable, "-m", "engine.commands.publish", "--repo", url, "--branch", branch,
-            "--path", "apps", "--max-attempts", "12", name]  # fmt: skip
+            "--path", "apps", "--max-attempts", "8", name]  # fmt: skip
     return subprocess.Popen(
         argv, cwd=env["WORKDIR"], env={**env, "PYTHONPATH": str(ROOT)},
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -344,7 +347,8 @@ def test_killed_publisher_leaves_branch_old_or_new(
 ) -> None:
     url = git_daemon.create("killed.git")
     local = str(git_daemon.root / "killed.git")
-    env = {**git_env, "PYTHONPATH": str(ROOT)}
+    # TMPDIR: a killed publisher cannot remove its private repository; pytest's tmp_path will.
+    env = {**git_env, "PYTHONPATH": str(ROOT), "TMPDIR": str(tmp_path)}
 
     def start(marker: str) -> subprocess.Popen:
         argv = [sys.executable, "-c", _KILL_SCRIPT, url, marker]

@@ -150,11 +150,13 @@ def test_connection_refused_is_explained(tmp_path: Path) -> None:
     with pytest.raises(DigestError) as info:
         resolve_digests([ref], resolver="registry", timeout=5, env=clean_env(tmp_path))
     assert "connection refused" in str(info.value)
-    assert time.monotonic() - started < 6
+    assert time.monotonic() - started < 1  # a refused connection is not retried
 
 
 def test_many_refs_concurrently(registry: Registry, tmp_path: Path) -> None:
-    want = {registry.ref(f"many/svc{i}:v1"): registry.push_image(f"many/svc{i}:v1") for i in range(12)}
+    want = {
+        registry.ref(f"many/svc{i}:v1"): registry.push_image(f"many/svc{i}:v1") for i in range(12)
+    }
     assert resolve_digests(list(want), resolver="registry", jobs=4, env=clean_env(tmp_path)) == want
 
 
@@ -199,8 +201,8 @@ def test_5xx_is_retried_boundedly(flaky_server: tuple[str, dict[str, Any]], tmp_
     with pytest.raises(DigestError) as info:
         resolve_digests([f"{addr}/app:v1"], resolver="registry", env=clean_env(tmp_path))
     assert "HTTP 503" in str(info.value)
-    # HEAD then GET, each tried MAX_ATTEMPTS (4) times
-    assert state["hits"] == 8
+    # HEAD tried MAX_ATTEMPTS (4) times; no GET after a spent retry budget
+    assert state["hits"] == 4
 
 
 def test_timeout_bounds_the_call(flaky_server: tuple[str, dict[str, Any]], tmp_path: Path) -> None:
@@ -208,7 +210,9 @@ def test_timeout_bounds_the_call(flaky_server: tuple[str, dict[str, Any]], tmp_p
     state["hang"] = 3.0
     started = time.monotonic()
     with pytest.raises(DigestError) as info:
-        resolve_digests([f"{addr}/app:v1"], resolver="registry", timeout=1.0, env=clean_env(tmp_path))
+        resolve_digests(
+            [f"{addr}/app:v1"], resolver="registry", timeout=1.0, env=clean_env(tmp_path)
+        )
     assert time.monotonic() - started < 2.5
     assert "timed out" in str(info.value)
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from engine import sources
-from engine.errors import ConfigError, ManifestError, ToolError
+from engine.errors import ConfigError, ManifestError, ToolError, YamlError
 from engine.schema import Config, Kustomize, Manifests
 
 # --- skaffold's TestAppend* vectors (pkg/skaffold/kubernetes/manifest/manifests_test.go) ---
@@ -150,7 +150,7 @@ def test_kyaml_pieces_first_line_separator_is_not_split() -> None:
 
 
 def test_kyaml_pieces_invalid_separator() -> None:
-    with pytest.raises(ManifestError, match="^invalid document separator: --- foo$"):
+    with pytest.raises(ManifestError, match=r"^invalid document separator: --- foo$"):
         sources.kyaml_pieces(["a: 1\n--- foo\nb: 2"])
 
 
@@ -461,5 +461,26 @@ def test_generate_unsupported_sources(fields: dict[str, Any], needle: str) -> No
 
 
 def test_generate_gcs_unsupported() -> None:
-    with pytest.raises(ManifestError, match="gs://b/x.yaml"):
+    with pytest.raises(ManifestError, match=r"gs://b/x\.yaml"):
         sources.generate(_config(("gs://b/x.yaml",)), cwd="/nonexistent", env={})
+
+
+def test_generate_kustomize_block_scalar_loses_newline_before_separator(
+    tmp_path: Path, yamlio: Any
+) -> None:
+    # Append splits kustomize output on "\n---\n", eating the newline that ends a clip block
+    # scalar of every document but the last; skaffold decodes the entries untrimmed.
+    (tmp_path / "kustomization.yaml").write_text("resources:\n- a.yaml\n")
+    (tmp_path / "a.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\nzzz: |\n  v\n---\n"
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\nzzz: |\n  w\n"
+    )
+    [docs] = sources.generate(_config((), Kustomize(paths=(".",))), cwd=str(tmp_path), env=_env())
+    assert [d["zzz"] for d in docs] == ["v", "w\n"]
+
+
+def test_generate_malformed_yaml(tmp_path: Path, yamlio: Any) -> None:
+    (tmp_path / "m.yaml").write_text("a: 1\n---\nb: [\n")
+    with pytest.raises(YamlError, match=r"^MalformedYAMLError: yaml: line \d+: ") as info:
+        sources.generate(_config(("m.yaml",)), cwd=str(tmp_path), env=_env())
+    assert info.value.exit_code == 1

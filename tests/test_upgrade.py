@@ -102,7 +102,7 @@ def test_v2beta29_helm_duplicated_and_overrides() -> None:
 
 def test_v2beta29_kpt_is_an_error() -> None:
     doc = {"apiVersion": "skaffold/v2beta29", "kind": "Config", "deploy": {"kpt": {"dir": "."}}}
-    with pytest.raises(ConfigError, match="converting deploy.kpt isn't currently supported"):
+    with pytest.raises(ConfigError, match=r"converting deploy\.kpt isn't currently supported"):
         upgrade(doc, "skaffold/v2beta29")
 
 

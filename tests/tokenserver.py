@@ -152,7 +152,7 @@ class TokenServer:
 
     # ---- policy ----------------------------------------------------------------------------
     def _basic_user(self, header: str) -> str | None:
-        """"" for anonymous, the user name for good credentials, None for bad ones."""
+        """ "" for anonymous, the user name for good credentials, None for bad ones."""
         if not header.startswith("Basic "):
             return ""
         try:

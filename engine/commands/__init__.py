@@ -1,15 +1,16 @@
 """One module per subcommand, each with ``add_parser(subparsers)`` and ``run(args) -> int``.
 
-Command modules import only argparse at module level so that ``skrender --help`` and the
-start-up of every command stay fast; the pipeline is imported inside ``run``.
+Only the module of the command being run is imported (start-up time), so each entry here
+carries the one-line help shown by ``skrender --help``.
 """
 
 from __future__ import annotations
 
-# subcommand name -> module under engine.commands
+# subcommand -> (module under engine.commands, one-line help)
 COMMANDS = {
-    "render": "render",
-    "tags": "tags",
-    "publish": "publish",
-    "build": "build",
+    "render": ("render", "render hydrated manifests exactly like `skaffold render`"),
+    "tags": ("tags", "print the image references render would use"),
+    "build": ("build", "build and push Docker artifacts with the tags render uses"),
+    "publish": ("publish", "commit rendered manifests to a branch of a manifest repository"),
+    "bulk": ("bulk", "render (and publish) every service x environment of a monorepo"),
 }
