@@ -32,7 +32,9 @@ def build_parser(selected: str | None = None) -> ArgumentParser:
         description="A pure-Python, byte-identical drop-in for `skaffold render`, for GitOps.",
     )
     parser.add_argument("--version", action="version", version=f"skrender {_version()}")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
+    subparsers = parser.add_subparsers(
+        dest="command", metavar="COMMAND", parser_class=ArgumentParser
+    )
     for name, (_module, summary) in COMMANDS.items():
         if name == selected:
             _command_module(name).add_parser(subparsers)

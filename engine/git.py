@@ -53,6 +53,23 @@ def _run_uncached(
     return done.stdout.decode("utf-8", "replace").strip()
 
 
+def prime(
+    cwd: str, args: tuple[str, ...], output: str, env: Mapping[str, str] | None = None
+) -> None:
+    """Record ``output`` as the answer of ``git <args>`` in ``cwd`` without running git.
+
+    For callers that learned the answer from one repository-wide question (``skrender
+    bulk`` asks ``git status`` once per repository instead of once per directory).
+    """
+    key: _Key = (
+        os.path.abspath(cwd),
+        tuple(args),
+        tuple(sorted(env.items())) if env is not None else None,
+    )
+    with _lock:
+        _cache.setdefault(key, output)
+
+
 def clear_cache() -> None:
     """Forget every memoised git answer (for long-lived processes and tests)."""
     with _lock:

@@ -55,9 +55,14 @@ class RenderRequest:
     digest_jobs: int = 8
     registry_timeout: float = 60.0
     allow_template_commands: bool = True
-    build_images: Callable[[Sequence[Config], Sequence[Build], RenderRequest], list[Build]] | None = (
-        None  # --digest-source=local: builds and pushes, returns the references to render with
-    )
+    build_images: (
+        Callable[[Sequence[Config], Sequence[Build], RenderRequest], list[Build]] | None
+    ) = None  # --digest-source=local: builds and pushes, returns the references to render with
+    # Seams for `skrender bulk` (engine/bulk.py): None means the plain behaviour.
+    # kustomize_runner(argv, *, cwd, env) -> stdout replaces engine.sources.run_kustomize
+    # (a cache); resolve_digests has the signature of engine.resolve.resolve_digests (a memo).
+    kustomize_runner: Callable[..., bytes] | None = None
+    resolve_digests: Callable[..., dict[str, str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -118,7 +123,9 @@ def _plan(request: RenderRequest) -> _Plan:
         sources.validate_raw_yaml(cfg, cwd=cwd)
     settings = config_mod.global_config(env, kube_context)
     digest_source = request.digest_source or default_digest_source(kube_context, settings)
-    default_repo = request.default_repo if request.default_repo is not None else settings.default_repo
+    default_repo = (
+        request.default_repo if request.default_repo is not None else settings.default_repo
+    )
     builds = _builds(request, configs, cwd, env, digest_source, default_repo, settings)
     return _Plan(cwd, env, configs, digest_source, builds)
 
@@ -156,8 +163,12 @@ def _builds(
     if request.prebuilt is not None:
         # -a/-i: no tagging; -t replaces the tag part, the default repo applies (cmd/util.go)
         builds = [
-            (name, naming.apply_default_repo(_retag(tag, request.custom_tag), default_repo,
-                                             multi_level=multi_level))
+            (
+                name,
+                naming.apply_default_repo(
+                    _retag(tag, request.custom_tag), default_repo, multi_level=multi_level
+                ),
+            )
             for name, tag in _require_tags(request.prebuilt)
         ]
     elif digest_source == "none":
@@ -252,7 +263,8 @@ def _with_remote_digests(
 
     insecure = [r for cfg in configs for r in cfg.insecure_registries]
     insecure += list(settings.insecure_registries)
-    digests = resolve.resolve_digests(
+    resolver = request.resolve_digests or resolve.resolve_digests
+    digests = resolver(
         [tag for _, tag in builds],
         resolver=request.digest_resolver,
         insecure_registries=insecure,
@@ -271,7 +283,11 @@ def _render_manifests(request: RenderRequest, plan: _Plan) -> str:
     chunks: list[str] = []
     for cfg in plan.configs:
         for docs in sources.generate(
-            cfg, cwd=plan.cwd, env=plan.env, allow_commands=request.allow_template_commands
+            cfg,
+            cwd=plan.cwd,
+            env=plan.env,
+            allow_commands=request.allow_template_commands,
+            kustomize_runner=request.kustomize_runner,
         ):
             transformed = rewrite.replace_images(docs, images, rules)
             if request.labels:

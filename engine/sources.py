@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -184,8 +184,11 @@ def generate(
     cwd: str,
     env: Mapping[str, str],
     allow_commands: bool = True,
+    kustomize_runner: Callable[..., bytes] | None = None,
 ) -> list[list[Any]]:
     """Decoded documents of each renderer of ``config`` that runs: rawYaml, then kustomize.
+
+    ``kustomize_runner`` (same signature as :func:`run_kustomize`) replaces it when given.
 
     ``env`` is the template data and the environment of kustomize.  Every document is a
     non-empty mapping, exactly what skaffold's base transform decodes.  Unsupported sources
@@ -198,7 +201,9 @@ def generate(
         entries = raw_yaml_entries(config, cwd=cwd, env=env, allow_commands=allow_commands)
         results.append(_decode_raw_yaml(entries))
     if manifests.kustomize is not None:
-        chunks = kustomize_outputs(config, cwd=cwd, env=env, allow_commands=allow_commands)
+        chunks = kustomize_outputs(
+            config, cwd=cwd, env=env, allow_commands=allow_commands, runner=kustomize_runner
+        )
         results.append(_decode_entries([e for chunk in chunks for e in append_split(chunk)]))
     return results
 
@@ -455,9 +460,14 @@ def kustomize_paths(
 
 
 def kustomize_outputs(
-    config: Config, *, cwd: str, env: Mapping[str, str], allow_commands: bool = True
+    config: Config,
+    *,
+    cwd: str,
+    env: Mapping[str, str],
+    allow_commands: bool = True,
+    runner: Callable[..., bytes] | None = None,
 ) -> list[str]:
-    """kustomize's non-empty output for each path, in order."""
+    """kustomize's non-empty output for each path, in order (``runner``: see generate)."""
     kustomize = config.manifests.kustomize
     if kustomize is None:
         return []
@@ -466,7 +476,7 @@ def kustomize_outputs(
     outputs: list[str] = []
     for path in paths:
         argv = _kustomize_argv(kustomize.build_args, path, search_path)
-        out = run_kustomize(argv, cwd=cwd, env=env)
+        out = (runner or run_kustomize)(argv, cwd=cwd, env=env)
         if out:
             outputs.append(out.decode("utf-8", "surrogateescape"))
     return outputs

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -167,12 +166,13 @@ def test_build_pushes_and_render_matches(
 ) -> None:
     repo = _project(tmp_path, git_env, registry, "svc-push")
     env = _env(git_env, docker_engine)
-    done = _skrender(repo, env, "build", "--file-output", "build.json")
+    out = tmp_path / "build.json"  # outside the repo: an untracked file would make it -dirty
+    done = _skrender(repo, env, "build", "--file-output", str(out))
     assert done.returncode == 0, done.stderr
     assert done.stdout == ""
     assert "Building [" in done.stderr and "succeeded" in done.stderr
     assert "Step 1/" not in done.stderr  # the engine's log only with --loud
-    builds = json.loads((repo / "build.json").read_text())["builds"]
+    builds = json.loads(out.read_text())["builds"]
     assert len(builds) == 1 and builds[0]["imageName"] == registry.ref("svc-push")
     ref = builds[0]["tag"]
     tagged, digest = ref.split("@")
@@ -180,7 +180,7 @@ def test_build_pushes_and_render_matches(
     assert tagged == f"{registry.ref('svc-push')}:{tag}"
     assert _registry_digest(registry, "svc-push", tag) == digest
 
-    rendered_a = _skrender(repo, env, "render", "-a", "build.json")
+    rendered_a = _skrender(repo, env, "render", "-a", str(out))
     assert rendered_a.returncode == 0, rendered_a.stderr
     assert f"image: {ref}\n" in rendered_a.stdout
     rendered_local = _skrender(repo, env, "render", "--digest-source=local")
@@ -201,6 +201,7 @@ def test_render_local_library_matches_build_output(
         )
     )
     ((name, ref),) = result.builds
+    assert name == registry.ref("svc-lib")
     tag, digest = ref.split("@")
     assert _registry_digest(registry, "svc-lib", tag.rsplit(":", 1)[1]) == digest
     assert f"image: {ref}\n" in result.text

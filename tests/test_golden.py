@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import importlib.util
+import json
 import os
 import shutil
 import sys
@@ -48,7 +49,7 @@ def session() -> Iterator[Any]:
 @pytest.mark.parametrize("name", CASE_NAMES)
 def test_golden_case(name: str, session: Any) -> None:
     case = golden.Case(str(CASES / name))
-    expected = golden.json.load(open(CASES / name / "expected.json"))
+    expected = json.loads((CASES / name / "expected.json").read_text())
     session.seed(case)
     argv = [sys.executable, "-m", "engine"]
     extra_env = {"PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}

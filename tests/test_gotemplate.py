@@ -258,11 +258,11 @@ def test_plain_parse_has_only_builtins() -> None:
         ('{{ empty "" }} {{ empty 0 }} {{ empty (list) }} {{ empty "a" }}', "true true true false"),
         ('{{ coalesce "" .NOPE "z" }} {{ ternary "y" "n" false }}', "z n"),
         (
-            '{{ upper "ab" }} {{ lower "AB" }} {{ title "hello wOrld" }} {{ untitle "Hello World" }}',
+            '{{ upper "ab" }} {{ lower "AB" }} {{ title "hello wOrld" }} {{ untitle "Hello World" }}',  # noqa: E501
             "AB ab Hello WOrld hello world",
         ),
         (
-            '{{ trim "  x " }} {{ trimAll "$" "$$x$" }} {{ trimPrefix "a" "ab" }} {{ trimSuffix ".go" "a.go" }}',
+            '{{ trim "  x " }} {{ trimAll "$" "$$x$" }} {{ trimPrefix "a" "ab" }} {{ trimSuffix ".go" "a.go" }}',  # noqa: E501
             "x x b a",
         ),
         ('{{ trunc 2 "abc" }} {{ trunc 5 "abc" }} {{ abbrev 5 "hello world" }}', "ab abc he..."),
@@ -271,7 +271,7 @@ def test_plain_parse_has_only_builtins() -> None:
             "el hello ababab",
         ),
         (
-            '{{ replace "a" "b" "aaa" }} {{ contains "ell" "hello" }} {{ hasPrefix "he" "hello" }} {{ hasSuffix "x" "hello" }}',
+            '{{ replace "a" "b" "aaa" }} {{ contains "ell" "hello" }} {{ hasPrefix "he" "hello" }} {{ hasSuffix "x" "hello" }}',  # noqa: E501
             "bbb true true false",
         ),
         ('{{ "a" | quote }} {{ squote "b" 1 }} {{ quote "x\\"y" }}', '"a" \'b\' \'1\' "x\\"y"'),
@@ -281,11 +281,11 @@ def test_plain_parse_has_only_builtins() -> None:
         ),
         ('{{ nospace " a b " }} {{ initials "Hello World" }} {{ swapcase "aB" }}', "ab HW Ab"),
         (
-            '{{ "HTTPServer" | snakecase }} {{ "FirstName" | kebabcase }} {{ "http_server" | camelcase }}',
+            '{{ "HTTPServer" | snakecase }} {{ "FirstName" | kebabcase }} {{ "http_server" | camelcase }}',  # noqa: E501
             "http_server first-name httpServer",
         ),
         (
-            '{{ "Bld4Floor3rd" | snakecase }} {{ "HTTP20xOK" | snakecase }} {{ "GO PATH" | snakecase }}',
+            '{{ "Bld4Floor3rd" | snakecase }} {{ "HTTP20xOK" | snakecase }} {{ "GO PATH" | snakecase }}',  # noqa: E501
             "bld4_floor_3rd http_20x_ok go_path",
         ),
         (
@@ -301,7 +301,7 @@ def test_plain_parse_has_only_builtins() -> None:
             "42 0 7 3 1.5",
         ),
         (
-            "{{ add 1 2 3 }} {{ add1 .NOPE }} {{ sub 5 7 }} {{ mul 2 3 4 }} {{ div 7 -2 }} {{ mod -7 3 }}",
+            "{{ add 1 2 3 }} {{ add1 .NOPE }} {{ sub 5 7 }} {{ mul 2 3 4 }} {{ div 7 -2 }} {{ mod -7 3 }}",  # noqa: E501
             "6 1 -2 24 -3 -1",
         ),
         (
@@ -310,35 +310,35 @@ def test_plain_parse_has_only_builtins() -> None:
         ),
         ("{{ until 3 }} {{ untilStep 0 10 3 }}", "[0 1 2] [0 3 6 9]"),
         (
-            "{{ first (list 1 2) }} {{ last (list 1 2) }} {{ rest (list 1 2 3) }} {{ initial (list 1 2 3) }}",
+            "{{ first (list 1 2) }} {{ last (list 1 2) }} {{ rest (list 1 2 3) }} {{ initial (list 1 2 3) }}",  # noqa: E501
             "1 2 [2 3] [1 2]",
         ),
         (
-            "{{ append (list 1) 2 }} {{ prepend (list 1) 0 }} {{ reverse (list 1 2) }} {{ first (list) }}",
+            "{{ append (list 1) 2 }} {{ prepend (list 1) 0 }} {{ reverse (list 1 2) }} {{ first (list) }}",  # noqa: E501
             "[1 2] [0 1] [2 1] <no value>",
         ),
         (
-            '{{ uniq (list 1 1 2) }} {{ without (list 1 2 3) 2 }} {{ has 2 (list 1 2) }} {{ compact (list 1 "" 0 2) }}',
+            '{{ uniq (list 1 1 2) }} {{ without (list 1 2 3) 2 }} {{ has 2 (list 1 2) }} {{ compact (list 1 "" 0 2) }}',  # noqa: E501
             "[1 2] [1 3] true [1 2]",
         ),
         (
-            '{{ sortAlpha (list "b" "a" "C") }} {{ slice (list 1 2 3) 1 2 }} {{ concat (list 1) (list 2) }}',
+            '{{ sortAlpha (list "b" "a" "C") }} {{ slice (list 1 2 3) 1 2 }} {{ concat (list 1) (list 2) }}',  # noqa: E501
             "[C a b] [2] [1 2]",
         ),
         (
-            '{{ keys (dict "b" 1 "a" 2) | sortAlpha | join "," }} {{ pick (dict "a" 1 "b" 2) "a" }} {{ omit (dict "a" 1 "b" 2) "a" }}',
+            '{{ keys (dict "b" 1 "a" 2) | sortAlpha | join "," }} {{ pick (dict "a" 1 "b" 2) "a" }} {{ omit (dict "a" 1 "b" 2) "a" }}',  # noqa: E501
             "a,b map[a:1] map[b:2]",
         ),
         (
-            '{{ $d := dict "a" 1 }}{{ $_ := set $d "b" 2 }}{{ $d }} {{ hasKey $d "a" }} {{ unset $d "a" }}',
+            '{{ $d := dict "a" 1 }}{{ $_ := set $d "b" 2 }}{{ $d }} {{ hasKey $d "a" }} {{ unset $d "a" }}',  # noqa: E501
             "map[a:1 b:2] true map[b:2]",
         ),
         (
-            '{{ values (dict "a" 1 "b" 2) }} {{ pluck "a" (dict "a" 1) (dict "a" 2) }} {{ dict "k" }}',
+            '{{ values (dict "a" 1 "b" 2) }} {{ pluck "a" (dict "a" 1) (dict "a" 2) }} {{ dict "k" }}',  # noqa: E501
             "[1 2] [1 2] map[k:]",
         ),
         (
-            '{{ merge (dict "a" 1) (dict "a" 2 "b" 3) }} {{ mergeOverwrite (dict "a" 1) (dict "a" 2) }}',
+            '{{ merge (dict "a" 1) (dict "a" 2 "b" 3) }} {{ mergeOverwrite (dict "a" 1) (dict "a" 2) }}',  # noqa: E501
             "map[a:1 b:3] map[a:2]",
         ),
         (
@@ -350,28 +350,28 @@ def test_plain_parse_has_only_builtins() -> None:
             "aGk= hi NBUQ==== hi",
         ),
         (
-            '{{ base "/a/b.txt" }} {{ dir "/a/b.txt" }} {{ ext "x.tar.gz" }} {{ clean "a//b/../c" }} {{ isAbs "/x" }}',
+            '{{ base "/a/b.txt" }} {{ dir "/a/b.txt" }} {{ ext "x.tar.gz" }} {{ clean "a//b/../c" }} {{ isAbs "/x" }}',  # noqa: E501
             "b.txt /a .gz a/c true",
         ),
         ('{{ base "" }} {{ base "/" }} {{ dir "a" }} {{ clean "/../a/" }}', ". / . /a"),
         (
-            '{{ regexMatch "^[[:alpha:]]+$" "abc" }} {{ regexMatch "(" "x" }} {{ regexFind "[0-9]+$" "a12" }}',
+            '{{ regexMatch "^[[:alpha:]]+$" "abc" }} {{ regexMatch "(" "x" }} {{ regexFind "[0-9]+$" "a12" }}',  # noqa: E501
             "true false 12",
         ),
         (
-            '{{ regexReplaceAll "a(x*)b" "-ab-axxb-" "${1}W" }} {{ regexReplaceAll "a*" "baaac" "X" }}',
+            '{{ regexReplaceAll "a(x*)b" "-ab-axxb-" "${1}W" }} {{ regexReplaceAll "a*" "baaac" "X" }}',  # noqa: E501
             "-W-xxW- XbXcX",
         ),
         (
-            '{{ regexReplaceAll "a(x*)b" "-ab-axxb-" "$1W" }} {{ regexReplaceAllLiteral "a(x*)b" "-ab-" "$1" }}',
+            '{{ regexReplaceAll "a(x*)b" "-ab-axxb-" "$1W" }} {{ regexReplaceAllLiteral "a(x*)b" "-ab-" "$1" }}',  # noqa: E501
             "--- -$1-",
         ),
         (
-            '{{ regexSplit "z+" "pizza" -1 }} {{ regexFindAll "a." "paranormal" 2 }} {{ regexFind "x$" "x\\n" }}|',
+            '{{ regexSplit "z+" "pizza" -1 }} {{ regexFindAll "a." "paranormal" 2 }} {{ regexFind "x$" "x\\n" }}|',  # noqa: E501
             "[pi a] [ar an] |",
         ),
         (
-            '{{ typeOf . }} {{ typeOf 1 }} {{ typeOf 1.5 }} {{ kindOf (list) }} {{ typeOf (splitList "," "a") }}',
+            '{{ typeOf . }} {{ typeOf 1 }} {{ typeOf 1.5 }} {{ kindOf (list) }} {{ typeOf (splitList "," "a") }}',  # noqa: E501
             "map[string]string int float64 slice []string",
         ),
         (
@@ -391,16 +391,16 @@ def test_plain_parse_has_only_builtins() -> None:
             '{\n  "a": [\n    1\n  ],\n  "b": {}\n}',
         ),
         (
-            '{{ semverCompare ">=1.2.0" "1.3.0" }} {{ semverCompare "^1.2" "2.0.0" }} {{ semverCompare "~1.2.x" "1.2.9" }}',
+            '{{ semverCompare ">=1.2.0" "1.3.0" }} {{ semverCompare "^1.2" "2.0.0" }} {{ semverCompare "~1.2.x" "1.2.9" }}',  # noqa: E501
             "true false true",
         ),
         (
-            '{{ semverCompare "1.2 - 1.4" "1.3.0" }} {{ semverCompare ">1.0.0" "1.1.0-beta" }} {{ semver "v1.2" }}',
+            '{{ semverCompare "1.2 - 1.4" "1.3.0" }} {{ semverCompare ">1.0.0" "1.1.0-beta" }} {{ semver "v1.2" }}',  # noqa: E501
             "true false 1.2.0",
         ),
         ('{{ (semver "1.2.3-beta").Major }} {{ (semver "1.2.3-beta").Prerelease }}', "1 beta"),
         (
-            '{{ date "2006-01-02 15:04:05" 0 | len }} {{ dateInZone "2006-01-02T15:04:05Z07:00 Mon Jan _2 3PM" 86400 "UTC" }}',
+            '{{ date "2006-01-02 15:04:05" 0 | len }} {{ dateInZone "2006-01-02T15:04:05Z07:00 Mon Jan _2 3PM" 86400 "UTC" }}',  # noqa: E501
             "19 1970-01-02T00:00:00Z Fri Jan  2 12AM",
         ),
         (
@@ -409,7 +409,7 @@ def test_plain_parse_has_only_builtins() -> None:
         ),
         ('{{ toDate "2006-01-02" "bad" }}', "0001-01-01 00:00:00 +0000 UTC"),
         (
-            '{{ uuidv4 | len }} {{ randAlphaNum 8 | len }} {{ randNumeric 3 | regexMatch "^[0-9]{3}$" }}',
+            '{{ uuidv4 | len }} {{ randAlphaNum 8 | len }} {{ randNumeric 3 | regexMatch "^[0-9]{3}$" }}',  # noqa: E501
             "36 8 true",
         ),
     ],

@@ -29,34 +29,76 @@ class Flag:
 
 RENDER_FLAGS = (
     Flag(("-f", "--filename"), "filename", "str", "skaffold.yaml", "path to the skaffold config"),
-    Flag(("-p", "--profile"), "profile", "slice", [], "activate profiles by name (-name deactivates)"),
+    Flag(
+        ("-p", "--profile"), "profile", "slice", [], "activate profiles by name (-name deactivates)"
+    ),
     Flag(("-m", "--module"), "module", "slice", [], "filter configs by name"),
-    Flag(("--profile-auto-activation",), "profile_auto_activation", "bool", True,
-         "auto-activate profiles by their activation rules"),
-    Flag(("--propagate-profiles",), "propagate_profiles", "bool", True,
-         "activate -p profiles in required configs too"),
+    Flag(
+        ("--profile-auto-activation",),
+        "profile_auto_activation",
+        "bool",
+        True,
+        "auto-activate profiles by their activation rules",
+    ),
+    Flag(
+        ("--propagate-profiles",),
+        "propagate_profiles",
+        "bool",
+        True,
+        "activate -p profiles in required configs too",
+    ),
     Flag(("-d", "--default-repo"), "default_repo", "str", None, "default repository for images"),
     Flag(("-t", "--tag"), "tag", "str", "", "use this tag for every artifact"),
-    Flag(("--digest-source",), "digest_source", "str", "",
-         "where digests come from: remote, tag, none or local (default: tag on a local "
-         "cluster, remote otherwise)"),
-    Flag(("-a", "--build-artifacts"), "build_artifacts", "str", "",
-         "file of pre-built images (skaffold build --file-output format)"),
+    Flag(
+        ("--digest-source",),
+        "digest_source",
+        "str",
+        "",
+        "where digests come from: remote, tag, none or local (default: tag on a local "
+        "cluster, remote otherwise)",
+    ),
+    Flag(
+        ("-a", "--build-artifacts"),
+        "build_artifacts",
+        "str",
+        "",
+        "file of pre-built images (skaffold build --file-output format)",
+    ),
     Flag(("-i", "--images"), "images", "slice", [], "pre-built images: NAME=TAG or TAG"),
     Flag(("-l", "--label"), "label", "slice", [], "labels to add to rendered resources"),
     Flag(("-n", "--namespace"), "namespace", "str", "", "namespace (ignored with --offline)"),
     Flag(("--offline",), "offline", "bool", False, "do not contact a cluster"),
-    Flag(("--resource-selector-rules-file",), "resource_selector_rules_file", "str", "",
-         "allow/deny rules for image and label rewriting"),
+    Flag(
+        ("--resource-selector-rules-file",),
+        "resource_selector_rules_file",
+        "str",
+        "",
+        "allow/deny rules for image and label rewriting",
+    ),
     Flag(("-o", "--output"), "output", "str", "", "write manifests to this file (atomically)"),
     Flag(("--loud",), "loud", "bool", False, "show the build log on stdout"),
-    Flag(("--digest-resolver",), "digest_resolver", "str", "auto",
-         "skrender: how remote digests are read: auto, docker or registry"),
+    Flag(
+        ("--digest-resolver",),
+        "digest_resolver",
+        "str",
+        "auto",
+        "skrender: how remote digests are read: auto, docker or registry",
+    ),
     Flag(("--digest-jobs",), "digest_jobs", "int", 8, "skrender: concurrent digest look-ups"),
-    Flag(("--registry-timeout",), "registry_timeout", "float", 60.0,
-         "skrender: seconds allowed for registry calls, retries included"),
-    Flag(("--no-template-commands",), "no_template_commands", "bool", False,
-         "skrender: forbid the template function `cmd` (for untrusted configs)"),
+    Flag(
+        ("--registry-timeout",),
+        "registry_timeout",
+        "float",
+        60.0,
+        "skrender: seconds allowed for registry calls, retries included",
+    ),
+    Flag(
+        ("--no-template-commands",),
+        "no_template_commands",
+        "bool",
+        False,
+        "skrender: forbid the template function `cmd` (for untrusted configs)",
+    ),
 )
 
 # Accepted for compatibility; they do not change what render prints.
@@ -64,8 +106,13 @@ IGNORED_FLAGS = (
     Flag(("--hydration-dir",), "hydration_dir", "str", "", "ignored (kpt only)"),
     Flag(("--remote-cache-dir",), "remote_cache_dir", "str", "", "ignored (git requires)"),
     Flag(("--sync-remote-cache",), "sync_remote_cache", "str", "", "ignored (git requires)"),
-    Flag(("--enable-platform-node-affinity",), "enable_platform_node_affinity", "bool", False,
-         "ignored (needs a cluster)"),
+    Flag(
+        ("--enable-platform-node-affinity",),
+        "enable_platform_node_affinity",
+        "bool",
+        False,
+        "ignored (needs a cluster)",
+    ),
     Flag(("-v", "--verbosity"), "verbosity", "str", "warning", "log level (ignored)"),
     Flag(("--color",), "color", "int", 34, "ignored"),
     Flag(("--interactive",), "interactive", "bool", True, "ignored"),
@@ -114,17 +161,21 @@ def add_flags(parser: argparse.ArgumentParser, flags: Sequence[Flag] = ALL_FLAGS
     """Declare ``flags`` on ``parser``; every default is None so env/CLI precedence is clear."""
     for flag in flags:
         if flag.kind == "bool":
-            parser.add_argument(*flag.names, dest=flag.dest, action="store_true", default=None,
-                                help=flag.help)
+            parser.add_argument(
+                *flag.names, dest=flag.dest, action="store_true", default=None, help=flag.help
+            )
             long = next(n for n in flag.names if n.startswith("--"))
-            parser.add_argument("--no-" + long[2:], dest=flag.dest, action="store_false",
-                                help=argparse.SUPPRESS)
+            parser.add_argument(
+                "--no-" + long[2:], dest=flag.dest, action="store_false", help=argparse.SUPPRESS
+            )
         elif flag.kind == "slice":
-            parser.add_argument(*flag.names, dest=flag.dest, action="append", default=None,
-                                help=flag.help)
+            parser.add_argument(
+                *flag.names, dest=flag.dest, action="append", default=None, help=flag.help
+            )
         else:
-            parser.add_argument(*flag.names, dest=flag.dest, default=None, help=flag.help,
-                                type=_converter(flag))
+            parser.add_argument(
+                *flag.names, dest=flag.dest, default=None, help=flag.help, type=_converter(flag)
+            )
 
 
 def resolve_flags(
@@ -191,9 +242,7 @@ def prebuilt_images(args: argparse.Namespace, cwd: str) -> tuple[tuple[str, str]
 
     if not args.images and not args.build_artifacts:
         return None
-    builds = [
-        naming.parse_images_flag(value, flag_value=args.images_raw) for value in args.images
-    ]
+    builds = [naming.parse_images_flag(value, flag_value=args.images_raw) for value in args.images]
     if args.build_artifacts:
         path = os.path.join(cwd, args.build_artifacts)
         try:
