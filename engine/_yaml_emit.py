@@ -34,9 +34,8 @@ _SPACE_BREAK = re.compile(" [\r\n\x85\u2028\u2029]")
 _BASE60 = re.compile(r"[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?")
 # encode.go isOldBool
 _OLD_BOOLS = frozenset(
-    ("y", "Y", "yes", "Yes", "YES", "on", "On", "ON")
-    + ("n", "N", "no", "No", "NO", "off", "Off", "OFF")
-)
+    ("y", "Y", "yes", "Yes", "YES", "on", "On", "ON", "n", "N", "no", "No", "NO", "off", "Off")
+) | frozenset(("OFF",))
 # double-quoted: non-printable, line breaks, '"' and '\' are escaped (write_double_quoted_scalar)
 _NEEDS_ESCAPE = re.compile('[^\x20-\x7e\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd]|["\\\\\u2028\u2029]')
 _NAMED_ESCAPES = {

@@ -416,7 +416,7 @@ def _build_one(run: _Run, job: _Job, log: Log) -> str:
         docker_art = DockerArtifact()
     workspace = os.path.join(run.cwd, art.context)
     abs_dockerfile = _dockerfile(run, art, workspace, docker_art.dockerfile)
-    if docker_art.secrets or art.raw.get("docker", {}).get("ssh"):
+    if docker_art.secrets or (art.raw.get("docker") or {}).get("ssh"):
         # pkg/skaffold/docker/image.go CheckCompatible (skrender has no BuildKit path)
         raise BuildError(
             f"build [{art.image}] failed: docker build options, secrets and ssh, require "
@@ -521,9 +521,9 @@ def _pull_cache_from(api: Any, run: _Run, job: _Job, log: Log) -> None:
         if _image_id(api, image):
             continue
         try:
-            repo, tag = _split_tag(image)
             auth = _auth(run, image)
-            for message in api.pull(repo, tag=tag, stream=True, decode=True, auth_config=auth):
+            # the SDK splits name, tag or digest itself (no tag: latest)
+            for message in api.pull(image, stream=True, decode=True, auth_config=auth):
                 _stream_text(message, log)
                 if message.get("error"):
                     raise docker.errors.APIError(str(message["error"]))
@@ -599,10 +599,7 @@ def _image_config(api: Any, run: _Run, image: str) -> Mapping[str, Any]:
     try:
         attrs = api.inspect_image(image)
     except docker.errors.NotFound:
-        repo, tag = _split_tag(image)
-        for message in api.pull(
-            repo, tag=tag, stream=True, decode=True, auth_config=_auth(run, image)
-        ):
+        for message in api.pull(image, stream=True, decode=True, auth_config=_auth(run, image)):
             if message.get("error"):
                 raise BuildError(f'retrieving image "{image}": {message["error"]}') from None
         attrs = api.inspect_image(image)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from engine import proc
 from engine.errors import ToolError
@@ -54,20 +54,19 @@ def _run_uncached(
 
 
 def prime(
-    cwd: str, args: tuple[str, ...], output: str, env: Mapping[str, str] | None = None
+    answers: Iterable[tuple[str, tuple[str, ...], str]], env: Mapping[str, str] | None = None
 ) -> None:
-    """Record ``output`` as the answer of ``git <args>`` in ``cwd`` without running git.
+    """Record each (cwd, args, output) as the answer of ``git <args>`` in ``cwd`` (with ``env``)
+    without running git; an answer already known is kept.
 
-    For callers that learned the answer from one repository-wide question (``skrender
+    For callers that learned the answers from one repository-wide question (``skrender
     bulk`` asks ``git status`` once per repository instead of once per directory).
     """
-    key: _Key = (
-        os.path.abspath(cwd),
-        tuple(args),
-        tuple(sorted(env.items())) if env is not None else None,
-    )
+    env_key = tuple(sorted(env.items())) if env is not None else None
+    entries = [((os.path.abspath(cwd), tuple(args), env_key), out) for cwd, args, out in answers]
     with _lock:
-        _cache.setdefault(key, output)
+        for key, output in entries:
+            _cache.setdefault(key, output)
 
 
 def clear_cache() -> None:

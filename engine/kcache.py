@@ -23,6 +23,7 @@ import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from engine import proc
 
@@ -100,10 +101,11 @@ class KustomizeCache:
     (the concurrency limit still applies).  ``jobs`` bounds concurrent kustomize processes.
     """
 
-    def __init__(self, directory: str | None, *, jobs: int = 0) -> None:
+    def __init__(self, directory: str | None, *, jobs: int = 0, slots: Any = None) -> None:
         self.directory = os.path.join(directory, _LAYOUT) if directory else None
         self.stats = CacheStats()
-        self._slots = threading.BoundedSemaphore(max(1, jobs or os.cpu_count() or 1))
+        # ``slots``: a semaphore shared with other processes (bulk's forked workers)
+        self._slots: Any = slots or threading.BoundedSemaphore(max(1, jobs or os.cpu_count() or 1))
         self._lock = threading.Lock()
         self._binaries: dict[tuple[str, str], str] = {}
         self._deps_memo: dict[tuple[str, str], list[tuple[str, str]]] = {}
@@ -112,6 +114,12 @@ class KustomizeCache:
 
     def runner(self, argv: Sequence[str], *, cwd: str, env: Mapping[str, str] | None) -> bytes:
         """kustomize's stdout for ``argv``: from the cache when its inputs are unchanged."""
+        return self.run(argv, cwd=cwd, env=env)[0]
+
+    def run(
+        self, argv: Sequence[str], *, cwd: str, env: Mapping[str, str] | None
+    ) -> tuple[bytes, str]:
+        """(stdout, how): ``how`` is ``hit``, ``miss`` (run and stored) or ``uncached``."""
         key: str | None = None
         if self.directory is not None:
             try:
@@ -125,14 +133,15 @@ class KustomizeCache:
             if cached is not None:
                 with self._lock:
                     self.stats.hits += 1
-                return cached
+                return cached, "hit"
         with self._slots:
             out = proc.run(argv, cwd=cwd, env=env).stdout
-        if key is not None:
-            with self._lock:
-                self.stats.misses += 1
-            self._write(key, out)
-        return out
+        if key is None:
+            return out, "uncached"
+        with self._lock:
+            self.stats.misses += 1
+        self._write(key, out)
+        return out, "miss"
 
     # -- keys
 

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from engine.errors import ToolError
 
 DEFAULT_TIMEOUT = 300.0
+# Overrides DEFAULT_TIMEOUT (seconds) for every call that does not pass its own timeout:
+# a hung git or kustomize then fails the run instead of stalling CI until its job limit.
+TIMEOUT_ENV = "SKRENDER_TOOL_TIMEOUT"
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,10 @@ def run(
 
     With ``check`` a non-zero exit raises :class:`ToolError` carrying the exit status; a missing
     executable or a timeout raise it too.  ``env`` replaces the environment when given.
+    ``timeout`` left at DEFAULT_TIMEOUT follows $SKRENDER_TOOL_TIMEOUT (see :func:`tool_timeout`).
     """
+    if timeout == DEFAULT_TIMEOUT:
+        timeout = tool_timeout()
     try:
         proc = subprocess.run(
             list(argv),
@@ -59,6 +65,16 @@ def run(
     if check and proc.returncode != 0:
         raise ToolError(describe_failure(done), proc.returncode)
     return done
+
+
+def tool_timeout() -> float:
+    """Seconds allowed to an external tool: $SKRENDER_TOOL_TIMEOUT if a positive number."""
+    raw = os.environ.get(TIMEOUT_ENV, "").strip()
+    try:
+        value = float(raw) if raw else DEFAULT_TIMEOUT
+    except ValueError:
+        return DEFAULT_TIMEOUT
+    return value if value > 0 else DEFAULT_TIMEOUT
 
 
 def describe_failure(done: Completed) -> str:

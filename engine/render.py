@@ -76,31 +76,45 @@ class RenderResult:
 
 
 def render(request: RenderRequest) -> RenderResult:
-    """Render manifests exactly as `skaffold render` would for the same inputs."""
-    plan = _plan(request)
-    notices = (NONE_DIGEST_SOURCE_NOTICE,) if plan.digest_source == "none" else ()
-    text = _render_manifests(request, plan)
-    return RenderResult(
-        text=text, notices=notices, builds=tuple(plan.builds), configs=tuple(plan.configs)
-    )
+    """Render manifests exactly as `skaffold render` would for the same inputs.
+
+    kustomize runs in a worker thread while the main thread computes tags (git) and
+    digests (registry): both mostly wait on other processes, so the render costs about the
+    longer of the two instead of their sum.  Errors keep skaffold's precedence: a build-phase
+    error wins over a manifest error.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    loaded = _load(request)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="skrender-manifests") as pool:
+        generated = pool.submit(_generate, request, loaded)
+        try:
+            digest_source, builds = _decide_builds(request, loaded)
+        except BaseException:
+            generated.cancel()
+            raise
+        documents = generated.result()
+    notices = (NONE_DIGEST_SOURCE_NOTICE,) if digest_source == "none" else ()
+    text = _transform_and_serialise(request, loaded, documents, builds)
+    return RenderResult(text=text, notices=notices, builds=tuple(builds), configs=loaded.configs)
 
 
 def compute_builds(request: RenderRequest) -> list[Build]:
     """The (imageName, reference) pairs render would use, without rendering manifests."""
-    return _plan(request).builds
+    return _decide_builds(request, _load(request))[1]
 
 
 @dataclass(frozen=True)
-class _Plan:
+class _Loaded:
     cwd: str
     env: Mapping[str, str]
-    configs: list[Config]
-    digest_source: str
-    builds: list[Build]
+    configs: tuple[Config, ...]
+    kube_context: str
+    settings: Any  # config.GlobalConfig
 
 
-def _plan(request: RenderRequest) -> _Plan:
-    """Load the configs and decide every image reference (the runner's build phase)."""
+def _load(request: RenderRequest) -> _Loaded:
+    """Load and validate the selected configs (skaffold's config parsing and validation)."""
     from engine import config as config_mod
     from engine import sources
 
@@ -122,12 +136,20 @@ def _plan(request: RenderRequest) -> _Plan:
     for cfg in configs:
         sources.validate_raw_yaml(cfg, cwd=cwd)
     settings = config_mod.global_config(env, kube_context)
-    digest_source = request.digest_source or default_digest_source(kube_context, settings)
+    return _Loaded(cwd, env, tuple(configs), kube_context, settings)
+
+
+def _decide_builds(request: RenderRequest, loaded: _Loaded) -> tuple[str, list[Build]]:
+    """The digest source and every image reference (the runner's build phase)."""
+    settings = loaded.settings
+    digest_source = request.digest_source or default_digest_source(loaded.kube_context, settings)
     default_repo = (
         request.default_repo if request.default_repo is not None else settings.default_repo
     )
-    builds = _builds(request, configs, cwd, env, digest_source, default_repo, settings)
-    return _Plan(cwd, env, configs, digest_source, builds)
+    builds = _builds(
+        request, loaded.configs, loaded.cwd, loaded.env, digest_source, default_repo, settings
+    )
+    return digest_source, builds
 
 
 def default_digest_source(kube_context: str, settings: Any) -> str:
@@ -275,28 +297,42 @@ def _with_remote_digests(
     return [(name, resolve.with_digest(tag, digests[tag])) for name, tag in builds]
 
 
-def _render_manifests(request: RenderRequest, plan: _Plan) -> str:
-    from engine import rewrite, sources, yamlio
+def _generate(request: RenderRequest, loaded: _Loaded) -> list[list[Any]]:
+    """Every renderer's documents, config by config, in skaffold's order."""
+    from engine import sources
 
-    rules = _selector_rules(request, plan.configs, plan.cwd)
-    images = dict(plan.builds)
-    chunks: list[str] = []
-    for cfg in plan.configs:
+    return [
+        docs
+        for cfg in loaded.configs
         for docs in sources.generate(
             cfg,
-            cwd=plan.cwd,
-            env=plan.env,
+            cwd=loaded.cwd,
+            env=loaded.env,
             allow_commands=request.allow_template_commands,
             kustomize_runner=request.kustomize_runner,
-        ):
-            transformed = rewrite.replace_images(docs, images, rules)
-            if request.labels:
-                transformed = rewrite.add_labels(transformed, request.labels, rules)
-            if request.namespace and not request.offline:
-                transformed, _warnings = rewrite.set_namespace(
-                    transformed, request.namespace, rules
-                )
-            chunks.extend(yamlio.dump(doc).strip() for doc in transformed)
+        )
+    ]
+
+
+def _transform_and_serialise(
+    request: RenderRequest,
+    loaded: _Loaded,
+    documents: Sequence[Sequence[Any]],
+    builds: Sequence[Build],
+) -> str:
+    """skaffold's base transform per renderer output, then its serialisation."""
+    from engine import rewrite, yamlio
+
+    rules = _selector_rules(request, loaded.configs, loaded.cwd)
+    images = dict(builds)
+    chunks: list[str] = []
+    for docs in documents:
+        transformed = rewrite.replace_images(docs, images, rules)
+        if request.labels:
+            transformed = rewrite.add_labels(transformed, request.labels, rules)
+        if request.namespace and not request.offline:
+            transformed, _warnings = rewrite.set_namespace(transformed, request.namespace, rules)
+        chunks.extend(yamlio.dump(doc).strip() for doc in transformed)
     # pkg/skaffold/kubernetes/manifest/manifests.go: String() + one final newline
     return "\n---\n".join(chunks) + "\n"
 

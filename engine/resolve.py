@@ -110,7 +110,7 @@ def resolve_digests(
     keychain = Keychain(environ)
     backend = _pick_backend(resolver, environ, frozenset(insecure_registries), deadline, keychain)
     try:
-        outcomes = _run_all(backend.resolve, unique, jobs)
+        outcomes = _run_all(_verifying(backend.resolve), unique, jobs)
     finally:
         backend.close()
     failures = [
@@ -119,6 +119,24 @@ def resolve_digests(
     if failures:
         raise DigestError(_describe(failures))
     return {ref: str(out) for ref, out in zip(unique, outcomes, strict=True)}
+
+
+def _verifying(resolve: Callable[[str], str]) -> Callable[[str], str]:
+    """``resolve`` that rejects an answer differing from the digest a reference pins.
+
+    A reference with ``@sha256:...`` is fetched by that digest (a lock file's entries are),
+    and go-containerregistry (``remote/fetcher.go``) fails when the manifest it gets does not
+    hash to it: skaffold then reports that the image does not exist remotely.
+    """
+
+    def checked(ref: str) -> str:
+        found = resolve(ref)
+        _, at, pinned = ref.rpartition("@")
+        if at and _DIGEST_RE.match(pinned) and found != pinned:
+            raise _Failure(f"the registry returned manifest {found} for pinned digest {pinned}")
+        return found
+
+    return checked
 
 
 def _describe(failures: Sequence[tuple[str, _Failure]]) -> str:

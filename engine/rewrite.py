@@ -9,7 +9,9 @@ other documents only at their top level; list indices are not part of a field's 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -288,6 +290,22 @@ def _traverse(doc: dict[str, Any], visitor: Visitor, rules: TransformRules) -> N
             _visit_fields(gk, child_path, child, visitor, recurse)
 
 
+# yaml.v3 decodes up to 10000 nested levels (engine/_yaml_load.py: MAX_DEPTH); the recursive
+# walks here need a few frames per level, more than Python's default limit of 1000 frames.
+_DEEP_RECURSION_LIMIT = 4 * 10000 + 1000
+
+
+@contextmanager
+def _deep_recursion() -> Iterator[None]:
+    """Allow recursion as deep as the documents yamlio decodes, restoring the limit after."""
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, _DEEP_RECURSION_LIMIT))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(limit)
+
+
 def _copy(value: Any) -> Any:
     """Deep copy of containers; shared (aliased) subtrees become independent, as in yaml.v3."""
     if isinstance(value, dict):
@@ -369,8 +387,9 @@ def replace_images(
         _check_document(doc)
         if not doc:
             continue
-        copied = _copy(doc)
-        _traverse(copied, visit, rules)
+        with _deep_recursion():
+            copied = _copy(doc)
+            _traverse(copied, visit, rules)
         out.append(copied)
     return out
 
@@ -429,8 +448,9 @@ def add_labels(
     for doc in docs:
         if not doc:
             continue  # Visit drops empty documents
-        copied = _copy(doc)
-        _traverse(copied, visit, rules)
+        with _deep_recursion():
+            copied = _copy(doc)
+            _traverse(copied, visit, rules)
         out.append(copied)
     return out
 
@@ -459,7 +479,8 @@ def set_namespace(
         if not isinstance(doc, dict) or not _should_transform(doc, rules):
             out.append(doc)
             continue
-        copied = _copy(doc)
+        with _deep_recursion():
+            copied = _copy(doc)
         warning = _add_namespace(copied, namespace)
         if warning:
             warnings.append(warning)

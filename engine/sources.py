@@ -198,14 +198,42 @@ def generate(
     results: list[list[Any]] = []
     manifests = config.manifests
     if manifests.raw_yaml:
-        entries = raw_yaml_entries(config, cwd=cwd, env=env, allow_commands=allow_commands)
-        results.append(_decode_raw_yaml(entries))
+        files = _raw_yaml_texts(config, cwd=cwd, env=env, allow_commands=allow_commands)
+        entries = [entry for _, text in files for entry in append_split(text)]
+        try:
+            results.append(_decode_raw_yaml(entries))
+        except (SkrenderError, RecursionError) as exc:
+            raise _naming_culprit(exc, files) from None
     if manifests.kustomize is not None:
         chunks = kustomize_outputs(
             config, cwd=cwd, env=env, allow_commands=allow_commands, runner=kustomize_runner
         )
-        results.append(_decode_entries([e for chunk in chunks for e in append_split(chunk)]))
+        try:
+            results.append(_decode_entries([e for chunk in chunks for e in append_split(chunk)]))
+        except RecursionError:
+            raise ManifestError(f"{_VISITOR_ERROR}: {_TOO_DEEP} (kustomize output)") from None
     return results
+
+
+_TOO_DEEP = "yaml: document nested too deeply"
+
+
+def _naming_culprit(exc: BaseException, files: Sequence[tuple[str, str]]) -> SkrenderError:
+    """The decoding error with the rawYaml file that causes it (skaffold does not name it).
+
+    The kyaml pass works on the joined entries of every file, so the file is found by decoding
+    each file alone; when no single file fails, the message is kept as it is.
+    """
+    if isinstance(exc, RecursionError):
+        # yaml.v3 allows 10000 levels, Python's stack does not: refuse clearly
+        exc = ManifestError(f"MalformedYAMLError: {_TOO_DEEP}")
+    assert isinstance(exc, SkrenderError)
+    for path, text in files:
+        try:
+            _decode_raw_yaml(append_split(text))
+        except (SkrenderError, RecursionError):
+            return type(exc)(f"{exc} (file: {path})")
+    return exc
 
 
 def _reject_unsupported(config: Config) -> None:
@@ -284,16 +312,21 @@ def raw_yaml_entries(
     config: Config, *, cwd: str, env: Mapping[str, str], allow_commands: bool = True
 ) -> list[str]:
     """The rawYaml renderer's manifest list before the kyaml pass (``Generator.Generate``)."""
+    files = _raw_yaml_texts(config, cwd=cwd, env=env, allow_commands=allow_commands)
+    return [entry for _, text in files for entry in append_split(text)]
+
+
+def _raw_yaml_texts(
+    config: Config, *, cwd: str, env: Mapping[str, str], allow_commands: bool
+) -> list[tuple[str, str]]:
+    """(path, text) of every file the rawYaml renderer reads, in order."""
     files = raw_yaml_files(config, cwd=cwd, env=env, allow_commands=allow_commands)
     files.extend(_download_urls([e for e in config.manifests.raw_yaml if _is_url(e)]))
     listed = set(config.manifests.raw_yaml)
-    entries: list[str] = []
-    for path in files:
-        # a non-manifest extension is only read when named verbatim in rawYaml
-        if not path.endswith(_K8S_SUFFIXES) and path not in listed:
-            continue
-        entries.extend(append_split(_read_text(path)))
-    return entries
+    # a non-manifest extension is only read when named verbatim in rawYaml
+    return [
+        (path, _read_text(path)) for path in files if path.endswith(_K8S_SUFFIXES) or path in listed
+    ]
 
 
 def _exists(path: str) -> bool:

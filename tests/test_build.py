@@ -321,3 +321,32 @@ def test_required_artifact_is_built_first(
     for entry in builds:
         tag, digest = entry["tag"].split("@")
         assert _registry_digest(registry, tag.split("/", 1)[1].split(":")[0], "r1") == digest
+
+
+def test_local_cluster_does_not_push_by_default(
+    tmp_path: Path, git_env: dict[str, str], registry: Registry, docker_engine: str
+) -> None:
+    repo = _project(tmp_path, git_env, registry, "svc-kind", tag_policy="inputDigest: {}")
+    kube = Path(git_env["HOME"]) / ".kube"
+    kube.mkdir()
+    (kube / "config").write_text("apiVersion: v1\nkind: Config\ncurrent-context: kind-test\n")
+    env = _env(git_env, docker_engine)
+    done = _skrender(repo, env, "build", "-q")
+    assert done.returncode == 0, done.stderr
+    (entry,) = json.loads(done.stdout)["builds"]
+    assert "@" not in entry["tag"] and len(entry["tag"].rsplit(":", 1)[1]) == 64
+    pushed = _skrender(repo, env, "build", "-q", "--push")
+    assert pushed.returncode == 0, pushed.stderr
+    assert "@sha256:" in json.loads(pushed.stdout)["builds"][0]["tag"]
+
+
+def test_cache_from_own_image_means_its_new_tag() -> None:
+    from engine.render import RenderRequest
+    from engine.schema import DockerArtifact
+
+    art = Artifact("app", docker=DockerArtifact(cache_from=("app", "other:1")))
+    job = build._Job(Config("/x", 0, True), art, "r/app:v2", push=True)
+    run = build._Run(build.BuildOptions(), "/", {}, RenderRequest(), ())
+    assert build._cache_from(run, job) == ["r/app:v2", "other:1"]
+    run.env["SKAFFOLD_DISABLE_DOCKER_CACHE_ADJUSTMENT"] = "1"
+    assert build._cache_from(run, job) == ["app", "other:1"]

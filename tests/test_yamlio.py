@@ -276,7 +276,10 @@ def test_deep_nesting_below_limit_loads_and_dumps() -> None:
 
 
 def test_layout_of_a_pod() -> None:
-    text = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: app\n"
+    text = (
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n"
+        "  containers:\n  - name: c\n    image: app\n"
+    )
     assert dump(one(text)) == (
         "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n"
         "    - image: app\n      name: c\n"
@@ -435,7 +438,7 @@ def _copy_images(ours: Any, theirs: Any) -> None:
             elif key in theirs:
                 _copy_images(value, theirs[key])
     elif isinstance(ours, list) and isinstance(theirs, list):
-        for mine, other in zip(ours, theirs):
+        for mine, other in zip(ours, theirs, strict=False):
             _copy_images(mine, other)
 
 
@@ -453,7 +456,7 @@ def test_golden_j_cases(case: str) -> None:
             for piece in _split_like_skaffold(fh.read()):
                 docs.extend(d for d in load_all(piece, source=path) if d not in (None, {}))
     assert len(docs) == len(expected_docs)
-    for ours, theirs in zip(docs, expected_docs):
+    for ours, theirs in zip(docs, expected_docs, strict=True):
         if isinstance(ours, dict) and ours.get("kind") in _ALLOW:
             _copy_images(ours, theirs)
     assert "\n---\n".join(dump(d).strip() for d in docs) + "\n" == expected

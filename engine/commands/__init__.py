@@ -13,4 +13,6 @@ COMMANDS = {
     "build": ("build", "build and push Docker artifacts with the tags render uses"),
     "publish": ("publish", "commit rendered manifests to a branch of a manifest repository"),
     "bulk": ("bulk", "render (and publish) every service x environment of a monorepo"),
+    "gitops": ("gitops", "render a service and commit the manifests to its environment branch"),
+    "argocd": ("argocd", "print Argo CD Applications for the services below the given roots"),
 }

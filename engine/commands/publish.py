@@ -26,28 +26,41 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
             "its files by their paths inside it.  Nothing is committed when nothing changed."
         ),
     )
-    parser.add_argument("--repo", required=True, help="git URL or path of the manifest repo")
     parser.add_argument("--branch", required=True, help="branch to commit to (created if missing)")
-    parser.add_argument("--path", default="", help="directory inside the branch (default: root)")
-    parser.add_argument("-m", "--message", default=None, help="commit message (default: template)")
-    parser.add_argument(
-        "--prune", action="store_true", help="remove files under --path that are not given"
-    )
-    parser.add_argument("--author", default=None, metavar="'NAME <EMAIL>'", help="commit author")
-    parser.add_argument("--committer", default=None, metavar="'NAME <EMAIL>'", help="committer")
+    add_target_flags(parser, message_flags=("-m", "--message"))
     parser.add_argument("--service", default="", help="service named in the default message")
     parser.add_argument("--environment", default="", help="environment named in the message")
     parser.add_argument(
         "--image", action="append", default=[], help="image reference for the message (repeat)"
     )
+    parser.add_argument("files", nargs="+", metavar="FILE", help="rendered file or directory")
+    parser.set_defaults(run=run)
+
+
+def add_target_flags(
+    parser: argparse.ArgumentParser, message_flags: tuple[str, ...] = ("-m", "--message")
+) -> None:
+    """The flags saying where and how to commit, shared with ``skrender gitops``: --repo,
+    --path, --message, --prune, --author, --committer, --source-commit, --max-attempts.
+
+    ``message_flags`` lets a command whose ``-m`` means something else keep only --message.
+    """
+    parser.add_argument("--repo", required=True, help="git URL or path of the manifest repo")
+    parser.add_argument("--path", default="", help="directory inside the branch (default: root)")
+    parser.add_argument(
+        *message_flags, dest="message", default=None, help="commit message (default: template)"
+    )
+    parser.add_argument(
+        "--prune", action="store_true", help="remove files under --path that are not given"
+    )
+    parser.add_argument("--author", default=None, metavar="'NAME <EMAIL>'", help="commit author")
+    parser.add_argument("--committer", default=None, metavar="'NAME <EMAIL>'", help="committer")
     parser.add_argument(
         "--source-commit", default="", help="source commit (default: from the CI variables)"
     )
     parser.add_argument(
         "--max-attempts", type=int, default=8, help="push attempts when the branch moves"
     )
-    parser.add_argument("files", nargs="+", metavar="FILE", help="rendered file or directory")
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -63,8 +76,8 @@ def run(args: argparse.Namespace) -> int:
             path=args.path,
             message=args.message,
             prune=args.prune,
-            author=_ident(args.author, "--author"),
-            committer=_ident(args.committer, "--committer"),
+            author=parse_ident(args.author, "--author"),
+            committer=parse_ident(args.committer, "--committer"),
             max_attempts=args.max_attempts,
             context={
                 "service": args.service,
@@ -114,7 +127,7 @@ def _read(file: Path) -> bytes:
         raise PublishError(f"publish: reading {file}: {exc.strerror or exc}") from None
 
 
-def _ident(value: str | None, flag: str) -> tuple[str, str] | None:
+def parse_ident(value: str | None, flag: str) -> tuple[str, str] | None:
     """``'Name <email>'`` -> (name, email)."""
     if value is None:
         return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from typing import Any
@@ -22,14 +23,14 @@ def add_parser(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from engine.atomic import write_atomic
     from engine.commands import _flags
-    from engine.render import render
+    from engine.render import NO_BUILD_DIGEST_SOURCES, render
 
     cwd = os.getcwd()
     env = _flags.load_env(cwd)
     _flags.resolve_flags(args, env)
     request = _flags.render_request(args, cwd, env)
-    if args.loud:
-        request = _loud(request)
+    if request.digest_source not in (None, *NO_BUILD_DIGEST_SOURCES):
+        request = dataclasses.replace(request, build_images=_builder(loud=bool(args.loud)))
     result = render(request)
     out = sys.stdout
     for line in result.notices:
@@ -43,6 +44,12 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _loud(request: Any) -> Any:
-    """--loud shows skaffold's build log; skrender has no build log beyond its tags."""
-    return request
+def _builder(*, loud: bool) -> Any:
+    """--digest-source=local: build and push through the Docker engine (engine.build)."""
+    from engine import build
+
+    def report(text: str) -> None:
+        sys.stderr.write(text)
+        sys.stderr.flush()
+
+    return build.images_builder(build.BuildOptions(mode="render", loud=loud, report=report))

@@ -1,0 +1,231 @@
+"""``skrender bulk``: render (and publish) every service x environment of a monorepo.
+
+Progress goes to stderr: a bar on a terminal, one plain line per render otherwise (CI logs);
+a summary table and every failure at the end.  Exit 0 when every render succeeded, 1 when
+any failed.  The work is :func:`engine.bulk.run_bulk`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any, TextIO
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register ``bulk`` and its flags on the CLI's sub-command parsers."""
+    parser = subparsers.add_parser(
+        "bulk",
+        help="render every service x environment of a monorepo",
+        description=(
+            "Render every service (a directory with a skaffold.yaml below ROOTs, or --service "
+            "globs) in every environment (a named set of render flags) exactly as `skrender "
+            "render` run in the service directory would, into OUT/<service>/<environment>/"
+            "manifest.yaml, with a JSON report."
+        ),
+    )
+    parser.add_argument("roots", nargs="*", metavar="ROOT", help="where to look for services")
+    parser.add_argument(
+        "--config", default=None, help="bulk config (default: ./skrender-bulk.yaml)"
+    )
+    parser.add_argument(
+        "--service", action="append", default=[], help="service directory glob (repeatable)"
+    )
+    parser.add_argument(
+        "--exclude", action="append", default=[], help="service name glob to skip (repeatable)"
+    )
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME=ARGS",
+        help="environment: render args, comma-separated (production=-p,production)",
+    )
+    parser.add_argument("--default-repo", default=None, help="default repo for every environment")
+    parser.add_argument("--out", default="rendered", help="output directory (default: rendered)")
+    parser.add_argument("--report", default=None, help="JSON report (default: OUT/report.json)")
+    parser.add_argument("--jobs", "-j", type=int, default=0, help="parallel kustomize builds")
+    parser.add_argument("--cache-dir", default=None, help="kustomize cache directory")
+    parser.add_argument("--no-cache", action="store_true", help="do not use the kustomize cache")
+    parser.add_argument(
+        "--changed-since",
+        default=None,
+        metavar="REV",
+        help="only services whose inputs changed since REV",
+    )
+    parser.add_argument("--shard", default=None, metavar="K/N", help="render shard K of N")
+    parser.add_argument("--publish", action="store_true", help="commit each render to a branch")
+    parser.add_argument("--repo", default=None, help="manifest repository for --publish")
+    parser.add_argument(
+        "--branch-template",
+        default=None,
+        help="branch per render (default: {service}/{environment})",
+    )
+    parser.add_argument(
+        "--progress",
+        choices=("auto", "bar", "plain", "none"),
+        default="auto",
+        help="progress display on stderr (auto: bar on a terminal)",
+    )
+    parser.add_argument("--list", action="store_true", help="list the selected services and exit")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the bulk render; 0 when every render succeeded, 1 otherwise."""
+    from engine import bulk, kcache
+
+    cwd = os.getcwd()
+    config = _load_config(args, cwd)
+    environments = _environments(args, config)
+    roots = args.roots or ["."]
+    services = bulk.discover_services(
+        roots,
+        patterns=args.service or list(config.services),
+        exclude=list(args.exclude) + list(config.exclude),
+        base=_config_base(args, cwd) if not args.roots else None,
+    )
+    if args.shard:
+        index, count = bulk.parse_shard(args.shard)
+        services = bulk.shard(services, index, count)
+    if args.changed_since:
+        changed = bulk.changed_paths(roots[0], args.changed_since)
+        services = bulk.select_changed(services, environments, changed)
+    if args.list:
+        for service in services:
+            sys.stdout.write(f"{service.name}\t{service.path}\n")
+        return 0
+    repo = args.repo or config.publish_repo
+    if args.publish and not repo:
+        from engine.errors import UsageError
+
+        raise UsageError("--publish needs --repo (or publish.repo in the bulk config)")
+    options = bulk.BulkOptions(
+        services=tuple(services),
+        environments=environments,
+        out_dir=os.path.abspath(args.out),
+        jobs=args.jobs,
+        cache_dir=None if args.no_cache else (args.cache_dir or kcache.default_cache_dir()),
+        publish_repo=repo if args.publish else None,
+        branch_template=args.branch_template
+        or config.branch_template
+        or bulk.DEFAULT_BRANCH_TEMPLATE,
+        publish_path=config.publish_path,
+    )
+    display = Progress(sys.stderr, _progress_mode(args.progress, sys.stderr))
+    result = bulk.run_bulk(options, display.update)
+    display.finish()
+    report = args.report or os.path.join(options.out_dir, "report.json")
+    _write_report(report, result.as_json())
+    print_summary(sys.stderr, result)
+    return 1 if result.failed else 0
+
+
+def _config_base(args: argparse.Namespace, cwd: str) -> str:
+    return os.path.dirname(os.path.abspath(args.config)) if args.config else cwd
+
+
+def _load_config(args: argparse.Namespace, cwd: str) -> Any:
+    from engine import bulk
+
+    path = args.config
+    if path is None:
+        default = os.path.join(cwd, bulk.CONFIG_FILE)
+        if not os.path.exists(default):
+            return bulk.BulkConfig()
+        path = default
+    return bulk.load_config(path)
+
+
+def _environments(args: argparse.Namespace, config: Any) -> tuple[Any, ...]:
+    import dataclasses
+
+    from engine import bulk
+    from engine.errors import UsageError
+
+    envs = [bulk.parse_env_spec(spec) for spec in args.env] or list(config.environments)
+    if not envs:
+        raise UsageError("no environments: give --env NAME=ARGS or a skrender-bulk.yaml")
+    names = [e.name for e in envs]
+    if len(set(names)) != len(names):
+        raise UsageError(f"environment names must be unique: {', '.join(names)}")
+    if args.default_repo is not None:
+        envs = [
+            e
+            if e.default_repo is not None
+            else dataclasses.replace(e, default_repo=args.default_repo)
+            for e in envs
+        ]
+    return tuple(envs)
+
+
+def _progress_mode(requested: str, stream: TextIO) -> str:
+    if requested != "auto":
+        return requested
+    is_tty = hasattr(stream, "isatty") and stream.isatty()
+    return "bar" if is_tty and not os.environ.get("CI") else "plain"
+
+
+class Progress:
+    """A one-line bar redrawn in place (terminal) or one line per finished render (CI)."""
+
+    def __init__(self, stream: TextIO, mode: str) -> None:
+        self.stream = stream
+        self.mode = mode
+        self.failed = 0
+
+    def update(self, outcome: Any, done: int, total: int) -> None:
+        """Called after each render."""
+        if outcome.status != "ok":
+            self.failed += 1
+        if self.mode == "plain":
+            status = "ok" if outcome.status == "ok" else "FAILED"
+            self.stream.write(
+                f"[{done}/{total}] {outcome.service} {outcome.environment}: {status} "
+                f"({outcome.seconds:.2f}s)\n"
+            )
+        elif self.mode == "bar":
+            width = 30
+            filled = width * done // max(total, 1)
+            self.stream.write(
+                f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}"
+                f"  failed {self.failed}  {outcome.service}/{outcome.environment}"[:120].ljust(120)
+            )
+        self.stream.flush()
+
+    def finish(self) -> None:
+        """End the bar's line."""
+        if self.mode == "bar":
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def print_summary(stream: TextIO, result: Any) -> None:
+    """A table per environment (ok / failed / seconds), the cache counts, every failure."""
+    per_env: dict[str, list[Any]] = {}
+    for outcome in result.outcomes:
+        per_env.setdefault(outcome.environment, []).append(outcome)
+    stream.write(f"{'environment':<20} {'ok':>6} {'failed':>7} {'render s':>9}\n")
+    for name, outcomes in per_env.items():
+        failed = sum(1 for o in outcomes if o.status != "ok")
+        seconds = sum(o.seconds for o in outcomes)
+        stream.write(f"{name:<20} {len(outcomes) - failed:>6} {failed:>7} {seconds:>9.2f}\n")
+    cache = result.cache
+    stream.write(
+        f"{len(result.outcomes)} renders in {result.seconds:.2f}s; kustomize cache: "
+        f"{cache.get('hits', 0)} hits, {cache.get('misses', 0)} misses, "
+        f"{cache.get('uncacheable', 0)} uncacheable\n"
+    )
+    for outcome in result.failed:
+        first = outcome.error.splitlines()[0] if outcome.error else "failed"
+        stream.write(f"FAILED {outcome.service} {outcome.environment}: {first}\n")
+    stream.flush()
+
+
+def _write_report(path: str, report: dict[str, Any]) -> None:
+    from engine.atomic import write_atomic
+
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    write_atomic(path, (json.dumps(report, indent=2) + "\n").encode("utf-8"))

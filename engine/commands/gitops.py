@@ -1,0 +1,177 @@
+"""``skrender gitops``: render one service and publish the result, in one step.
+
+    skrender gitops -p production --default-repo REGISTRY --repo MANIFEST_REPO
+
+renders exactly what ``skrender render`` prints (same flags, :func:`engine.render.render`) and
+commits it as ``manifest.yaml`` to the branch ``<service>/<environment>`` of the manifest repo
+(:func:`engine.publish.publish`).  The service is the base name of the skaffold config's
+directory; the environment is the ``-p`` profiles joined by ``-``, or ``develop`` without one.
+The commit message names both, the image references rendered and the source commit
+(``git rev-parse HEAD`` of the service's repository).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+DEFAULT_FILE_NAME = "manifest.yaml"
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where one service's manifests go."""
+
+    service: str
+    environment: str
+    branch: str
+    path: str
+    file_name: str
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register ``gitops``: skaffold's render flags plus publish's target flags."""
+    from engine.commands import _flags
+    from engine.commands import publish as publish_cmd
+    from engine.services import DEFAULT_BRANCH_TEMPLATE, DEFAULT_ENVIRONMENT
+
+    parser = subparsers.add_parser(
+        "gitops",
+        help="render a service and commit the manifests to its environment branch",
+        description=(
+            "Render like `skrender render`, then commit the output to a branch of a manifest "
+            "repository (nothing is committed when nothing changed).  --branch-template and "
+            "--path take the placeholders {service} and {environment}."
+        ),
+    )
+    _flags.add_flags(parser)
+    # -m is render's --module here, so the commit message is --message only.
+    publish_cmd.add_target_flags(parser, message_flags=("--message",))
+    parser.add_argument(
+        "--service",
+        default=None,
+        help="service name (default: base name of the skaffold config's directory)",
+    )
+    parser.add_argument(
+        "--environment",
+        default=None,
+        help=f"environment (default: the -p profiles joined by '-', else {DEFAULT_ENVIRONMENT})",
+    )
+    parser.add_argument(
+        "--branch-template",
+        default=DEFAULT_BRANCH_TEMPLATE,
+        help=f"branch to publish to (default: {DEFAULT_BRANCH_TEMPLATE})",
+    )
+    parser.add_argument(
+        "--file-name",
+        default=DEFAULT_FILE_NAME,
+        help=f"file the manifests are stored as, under --path (default: {DEFAULT_FILE_NAME})",
+    )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="render and print the manifests and the target; publish nothing",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Render, then publish; a one-line summary on stderr.  0 on success."""
+    from engine.atomic import write_atomic
+    from engine.commands import _flags
+    from engine.errors import PublishError
+    from engine.publish import redact
+    from engine.render import render
+
+    cwd = os.getcwd()
+    env = _flags.load_env(cwd)
+    _flags.resolve_flags(args, env)
+    target = resolve_target(args, cwd)
+    request = _flags.render_request(args, cwd, env)
+    result = render(request)
+    for line in result.notices:
+        sys.stderr.write(line + "\n")
+    content = result.text.encode("utf-8")
+    if args.output:
+        write_atomic(os.path.join(cwd, args.output), content)
+    shown = "/".join(p for p in (target.path, target.file_name) if p)
+    if args.dry_run:
+        sys.stdout.write(result.text)
+        sys.stdout.flush()
+        print(f"dry run: would publish {shown} to {target.branch}", file=sys.stderr)
+        return 0
+    try:
+        outcome = _publish(args, target, result.builds, content, cwd, env)
+    except PublishError as exc:
+        print(f"gitops: {redact(str(exc))}", file=sys.stderr)
+        return 1
+    if outcome.changed and outcome.commit:
+        print(f"published {shown} to {outcome.branch} as {outcome.commit[:7]}", file=sys.stderr)
+    else:
+        print(f"{outcome.branch} already up to date; nothing to commit", file=sys.stderr)
+    return 0
+
+
+def resolve_target(args: argparse.Namespace, cwd: str) -> Target:
+    """Service, environment, branch and path from the flags (templates expanded)."""
+    from engine import services
+
+    service = args.service or services.service_name(_service_dir(args, cwd))
+    environment = args.environment or services.environment_name(args.profile)
+    values = {"service": service, "environment": environment}
+    return Target(
+        service=service,
+        environment=environment,
+        branch=services.expand(args.branch_template, values, flag="--branch-template"),
+        path=services.expand(args.path, values, flag="--path"),
+        file_name=args.file_name,
+    )
+
+
+def source_commit(directory: str) -> str:
+    """``git rev-parse HEAD`` in ``directory``, or "" outside a git work tree."""
+    from engine import git
+    from engine.errors import ToolError
+
+    try:
+        return git.run_git(directory, "rev-parse", "HEAD")
+    except ToolError:
+        return ""
+
+
+def _service_dir(args: argparse.Namespace, cwd: str) -> str:
+    """The directory of the skaffold config (-f is relative to the working directory)."""
+    return os.path.dirname(os.path.join(cwd, args.filename)) or cwd
+
+
+def _publish(
+    args: argparse.Namespace,
+    target: Target,
+    builds: tuple[tuple[str, str], ...],
+    content: bytes,
+    cwd: str,
+    env: dict[str, str],
+) -> Any:
+    from engine.commands.publish import parse_ident
+    from engine.publish import publish
+
+    return publish(
+        repo=args.repo,
+        branch=target.branch,
+        files={target.file_name: content},
+        path=target.path,
+        message=args.message,
+        prune=args.prune,
+        author=parse_ident(args.author, "--author"),
+        committer=parse_ident(args.committer, "--committer"),
+        max_attempts=args.max_attempts,
+        env=env,
+        context={
+            "service": target.service,
+            "environment": target.environment,
+            "images": " ".join(reference for _, reference in builds),
+            "source_commit": args.source_commit or source_commit(_service_dir(args, cwd)),
+        },
+    )
