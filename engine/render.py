@@ -73,6 +73,7 @@ class RenderResult:
     notices: tuple[str, ...] = ()  # lines skaffold writes to stdout even with --output
     builds: tuple[Build, ...] = ()
     configs: tuple[Config, ...] = ()
+    warnings: tuple[str, ...] = ()  # what skaffold logs as warnings (stderr)
 
 
 def render(request: RenderRequest) -> RenderResult:
@@ -95,8 +96,15 @@ def render(request: RenderRequest) -> RenderResult:
             raise
         documents = generated.result()
     notices = (NONE_DIGEST_SOURCE_NOTICE,) if digest_source == "none" else ()
-    text = _transform_and_serialise(request, loaded, documents, builds)
-    return RenderResult(text=text, notices=notices, builds=tuple(builds), configs=loaded.configs)
+    warnings: list[str] = []
+    text = _transform_and_serialise(request, loaded, documents, builds, warnings)
+    return RenderResult(
+        text=text,
+        notices=notices,
+        builds=tuple(builds),
+        configs=loaded.configs,
+        warnings=tuple(warnings),
+    )
 
 
 def compute_builds(request: RenderRequest) -> list[Build]:
@@ -319,6 +327,7 @@ def _transform_and_serialise(
     loaded: _Loaded,
     documents: Sequence[Sequence[Any]],
     builds: Sequence[Build],
+    warnings: list[str],
 ) -> str:
     """skaffold's base transform per renderer output, then its serialisation."""
     from engine import rewrite, yamlio
@@ -331,7 +340,8 @@ def _transform_and_serialise(
         if request.labels:
             transformed = rewrite.add_labels(transformed, request.labels, rules)
         if request.namespace and not request.offline:
-            transformed, _warnings = rewrite.set_namespace(transformed, request.namespace, rules)
+            transformed, conflicts = rewrite.set_namespace(transformed, request.namespace, rules)
+            warnings.extend(conflicts)
         chunks.extend(yamlio.dump(doc).strip() for doc in transformed)
     # pkg/skaffold/kubernetes/manifest/manifests.go: String() + one final newline
     return "\n---\n".join(chunks) + "\n"

@@ -137,10 +137,23 @@ def test_one_failure_does_not_stop_the_others(monorepo: Path, tmp_path: Path) ->
 
 def test_cli_exit_code_report_and_summary(monorepo: Path, tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    argv = [sys.executable, "-m", "engine", "bulk", str(monorepo), "--out", str(tmp_path / "o"),
-            "--env", "develop=--digest-source=tag,--offline=true",
-            "--env", "production=-p,production,--digest-source=tag,--offline=true",
-            "--default-repo", "gcr.io/p", "--cache-dir", str(tmp_path / "c")]
+    argv = [
+        sys.executable,
+        "-m",
+        "engine",
+        "bulk",
+        str(monorepo),
+        "--out",
+        str(tmp_path / "o"),
+        "--env",
+        "develop=--digest-source=tag,--offline=true",
+        "--env",
+        "production=-p,production,--digest-source=tag,--offline=true",
+        "--default-repo",
+        "gcr.io/p",
+        "--cache-dir",
+        str(tmp_path / "c"),
+    ]
     done = subprocess.run(argv, capture_output=True, text=True, env=env)
     assert done.returncode == 0, done.stderr
     assert "8 renders" in done.stderr and "[8/8]" in done.stderr
@@ -237,8 +250,12 @@ def test_config_file_and_env_specs(tmp_path: Path) -> None:
     )
     config = bulk.load_config(str(path))
     assert config.services == ("services/*",)
-    assert config.environments[1].render_args() == ["-p", "production", "--default-repo",
-                                                    "gcr.io/prod"]
+    assert config.environments[1].render_args() == [
+        "-p",
+        "production",
+        "--default-repo",
+        "gcr.io/prod",
+    ]
     assert config.publish_repo == "/tmp/m.git"
     assert bulk.parse_env_spec("production=-p,production").args == ("-p", "production")
     assert bulk.parse_env_spec("develop=").args == ()

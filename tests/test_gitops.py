@@ -296,7 +296,9 @@ def test_resolve_target_names_the_service_after_the_config_directory(tmp_path: P
         file_name="manifest.yaml",
     )
     target = gitops.resolve_target(args, str(tmp_path))
-    assert target == gitops.Target("web-api", "production", "web-api/production", "", "manifest.yaml")
+    assert target == gitops.Target(
+        "web-api", "production", "web-api/production", "", "manifest.yaml"
+    )
     args.filename = "skaffold.yaml"
     assert gitops.resolve_target(args, str(tmp_path / "billing")).service == "billing"
     args.path = "{oops"

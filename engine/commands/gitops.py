@@ -13,6 +13,7 @@ The commit message names both, the image references rendered and the source comm
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from dataclasses import dataclass
@@ -83,25 +84,33 @@ def run(args: argparse.Namespace) -> int:
     from engine.commands import _flags
     from engine.errors import PublishError
     from engine.publish import redact
-    from engine.render import render
+    from engine.render import NO_BUILD_DIGEST_SOURCES, render
 
     cwd = os.getcwd()
     env = _flags.load_env(cwd)
     _flags.resolve_flags(args, env)
     target = resolve_target(args, cwd)
     request = _flags.render_request(args, cwd, env)
+    if request.digest_source not in (None, *NO_BUILD_DIGEST_SOURCES):
+        # --digest-source=local builds and pushes first, exactly as `skrender render` does.
+        from engine.commands.render import _builder
+
+        request = dataclasses.replace(request, build_images=_builder(loud=bool(args.loud)))
     result = render(request)
-    for line in result.notices:
-        sys.stderr.write(line + "\n")
+    for warning in result.warnings:
+        sys.stderr.write(f"WARN {warning}\n")
+    # render's stdout notices go to stderr here: stdout carries only --dry-run's manifests.
+    notices = "".join(line + "\n" for line in result.notices)
     content = result.text.encode("utf-8")
     if args.output:
         write_atomic(os.path.join(cwd, args.output), content)
     shown = "/".join(p for p in (target.path, target.file_name) if p)
     if args.dry_run:
-        sys.stdout.write(result.text)
+        sys.stdout.write(notices + result.text)
         sys.stdout.flush()
         print(f"dry run: would publish {shown} to {target.branch}", file=sys.stderr)
         return 0
+    sys.stderr.write(notices)
     try:
         outcome = _publish(args, target, result.builds, content, cwd, env)
     except PublishError as exc:

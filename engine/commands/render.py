@@ -32,6 +32,8 @@ def run(args: argparse.Namespace) -> int:
     if request.digest_source not in (None, *NO_BUILD_DIGEST_SOURCES):
         request = dataclasses.replace(request, build_images=_builder(loud=bool(args.loud)))
     result = render(request)
+    for warning in result.warnings:
+        sys.stderr.write(f"WARN {warning}\n")
     out = sys.stdout
     for line in result.notices:
         out.write(line + "\n")
