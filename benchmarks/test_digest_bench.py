@@ -21,13 +21,20 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from benchutil import interleaved_medians
-from fixtures_registry import MT_OCI_MANIFEST, Registry, _canonical_json, build_image
+from fixtures_registry import (
+    MT_OCI_MANIFEST,
+    Registry,
+    _canonical_json,
+    _stop,
+    build_image,
+    start_registry,
+)
 
 from engine.resolve import resolve_digests
 
@@ -36,6 +43,14 @@ POOL_JOBS = 8  # the --digest-jobs default
 TARGET_RATIO = 5.0  # the issue's target, reachable only with real network latency
 ROUNDS = 5
 REPO = "digestbench/app"
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
+    """A loopback docker-registry of this benchmark's own (nothing else loads it)."""
+    reg = start_registry(tmp_path_factory.mktemp("digest-bench-registry"))
+    yield reg
+    _stop(reg.proc)
 
 
 @pytest.fixture(scope="module")

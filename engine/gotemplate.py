@@ -441,11 +441,16 @@ def standard_functions(
     return funcs
 
 
+# What a `cmd` call says under --no-template-commands; callers that normally swallow template
+# failures (the tagger's fall-back to `latest`) look for it and fail instead.
+COMMANDS_DISABLED = "template function cmd is disabled (--no-template-commands)"
+
+
 def _make_cmd(env: Mapping[str, str], allow: bool) -> Callable[..., Any]:
     @gofunc("string", variadic="string")
     def cmd(name: str, *args: str) -> str:
         if not allow:
-            raise TemplateError("template function cmd is disabled (--no-template-commands)")
+            raise TemplateError(COMMANDS_DISABLED)
         import os
 
         from engine.errors import ToolError

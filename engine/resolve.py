@@ -373,7 +373,15 @@ class _RegistryClient:
         if media_type == MT_SCHEMA1_SIGNED and _DIGEST_RE.match(header):
             # go-containerregistry fetcher.go: signed schema 1 digests come from the header.
             return header
-        return "sha256:" + hashlib.sha256(got.content).hexdigest()
+        digest = "sha256:" + hashlib.sha256(got.content).hexdigest()
+        if _DIGEST_RE.match(header) and header != digest:
+            # skrender (go-containerregistry does not check): a body that does not hash to the
+            # registry's own digest is damaged or tampered with; never record either digest.
+            raise _Failure(
+                f"{self.registry}/{repository}:{reference}: manifest body hashes to {digest} "
+                f"but the registry says Docker-Content-Digest {header}"
+            )
+        return digest
 
     # ---- connection set-up ---------------------------------------------------------------
     def _ping(self) -> None:

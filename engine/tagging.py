@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from engine import git
-from engine.errors import SkrenderError, TaggerError
+from engine.errors import SkrenderError, TaggerError, TemplateError
 from engine.schema import Artifact, Config, TagPolicy
 
 _VARIANTS = ("tags", "commitsha", "abbrevcommitsha", "treesha", "abbrevtreesha", "branches")
@@ -501,10 +501,22 @@ def _tag_one(tagger: _Tagger, policy: TagPolicy, artifact: Artifact, custom_tag:
         composed = f"{artifact.image}:{tag}" if tag else artifact.image
         if naming.is_valid_reference(composed):
             return composed
-    except (_TagFailure, SkrenderError, OSError, ValueError):
-        pass  # any tagger failure means the fall-back tag
+    except (_TagFailure, SkrenderError, OSError, ValueError) as exc:
+        _refuse_disabled_commands(exc, artifact)
+        # any other tagger failure means the fall-back tag
     # skaffold's fall-back: the sha256 tagger ("latest" unless the image carries a tag).
     parsed = naming.try_parse_reference(artifact.image)
     if parsed is not None and parsed.tag:
         return artifact.image
     return f"{artifact.image}:latest"
+
+
+def _refuse_disabled_commands(exc: BaseException, artifact: Artifact) -> None:
+    """skrender: a `cmd` refused by --no-template-commands fails the run instead of silently
+    tagging `latest` (the flag marks an untrusted config; a quiet fall-back would hide it)."""
+    from engine.gotemplate import COMMANDS_DISABLED
+
+    if COMMANDS_DISABLED in str(exc):
+        raise TemplateError(
+            f"image {artifact.image!r}: build.tagPolicy: envTemplate: {exc}"
+        ) from None

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from fixtures_git import GitServer
+from fixtures_registry import Registry
 
 from engine.commands import gitops
 from engine.errors import UsageError
@@ -229,6 +230,23 @@ def test_a_render_error_publishes_nothing(
     assert git(git_env, "--git-dir", str(manifests), "for-each-ref") == ""
 
 
+def test_notices_go_to_stderr_and_the_branch_gets_only_manifests(
+    tmp_path: Path, git_env: dict[str, str], monorepo: Path
+) -> None:
+    manifests = bare(tmp_path, git_env)
+    service = monorepo / "services" / "foo"
+    args = ("--default-repo", REGISTRY, "--digest-source=none")
+    printed = skrender(git_env, service, "render", *args).stdout
+    skrender(git_env, service, "render", *args, "-o", str(tmp_path / "out.yaml"))
+    written = (tmp_path / "out.yaml").read_text()
+    assert printed.startswith("--digest-source set to 'none'") and printed.endswith(written)
+    done = skrender(git_env, service, "gitops", *args, "--repo", str(manifests))
+    assert done.stderr.startswith("--digest-source set to 'none'")
+    assert show(git_env, manifests, "foo/develop:manifest.yaml") == written
+    dry = skrender(git_env, service, "gitops", *args, "--repo", str(manifests), "--dry-run")
+    assert dry.stdout == printed
+
+
 # --- real servers ---------------------------------------------------------------------------
 
 
@@ -266,6 +284,25 @@ def test_git_http_with_credentials_in_the_url(
     )  # fmt: skip
     assert wrong.returncode == 1 and wrong.stderr.startswith("gitops: ")
     assert "wrong-secret-123" not in wrong.stderr
+
+
+@pytest.mark.integration
+def test_seed_flow_with_digests_from_a_real_registry(
+    registry: Registry, git_daemon: GitServer, git_env: dict[str, str], monorepo: Path
+) -> None:
+    """The seed: `gitops -p production --default-repo REGISTRY --repo URL`, digests resolved."""
+    short = git(git_env, "rev-parse", "--short=7", "HEAD", cwd=monorepo).strip()
+    digest = registry.push_image(f"foo:production-{short}")
+    url = git_daemon.create("gitops-seed.git")
+    service = monorepo / "services" / "foo"
+    args = ("-p", "production", "--default-repo", registry.addr, "--offline=true")
+    rendered = skrender(git_env, service, "render", *args).stdout
+    skrender(git_env, service, "gitops", *args, "--repo", url)
+    local = git_daemon.root / "gitops-seed.git"
+    reference = f"{registry.addr}/foo:production-{short}@{digest}"
+    assert f"image: {reference}" in rendered
+    assert show(git_env, local, "foo/production:manifest.yaml") == rendered
+    assert f"Skrender-Image: {reference}\n" in body(git_env, local, "foo/production")
 
 
 # --- naming ---------------------------------------------------------------------------------
