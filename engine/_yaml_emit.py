@@ -25,7 +25,10 @@ _BREAKS = "\r\n\x85\u2028\u2029"
 _SAFE_PLAIN = re.compile(r"[A-Za-z0-9_./=+][A-Za-z0-9_./=+-]*|-[A-Za-z0-9_./=+-]+")
 _HAS_BREAK = re.compile(r"[\r\n\x85\u2028\u2029]")
 # emitterc.go is_printable (code-point form), tab excluded: tab is tracked separately.
-_SPECIAL = re.compile("[^\t\n\x20-\x7e\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd]")
+# Spelled as the complement (small positive ranges): a negated class spanning the BMP makes
+# Python's regex compiler fill a 64K-entry table at import (several ms per pattern).
+_NON_PRINTABLE = "\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufeff\ufffe\uffff\U00010000-\U0010ffff"
+_SPECIAL = re.compile(f"[{_NON_PRINTABLE}]")
 _FIRST_INDICATOR = frozenset("#,[]{}&*!|>'\"%@`")
 _COLON_BEFORE_BLANK = re.compile(r"(?s).:(?:[ \t]|\Z)")
 _BLANKZ_HASH = re.compile("[ \t\r\n\x85\u2028\u2029\x00]#")
@@ -37,7 +40,7 @@ _OLD_BOOLS = frozenset(
     ("y", "Y", "yes", "Yes", "YES", "on", "On", "ON", "n", "N", "no", "No", "NO", "off", "Off")
 ) | frozenset(("OFF",))
 # double-quoted: non-printable, line breaks, '"' and '\' are escaped (write_double_quoted_scalar)
-_NEEDS_ESCAPE = re.compile('[^\x20-\x7e\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd]|["\\\\\u2028\u2029]')
+_NEEDS_ESCAPE = re.compile(f'[{_NON_PRINTABLE}\t\n]|["\\\\\u2028\u2029]')
 _NAMED_ESCAPES = {
     0x00: "0",
     0x07: "a",

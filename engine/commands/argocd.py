@@ -41,10 +41,16 @@ def add_parser(subparsers: Any) -> None:
         default=None,
         help=f"comma-separated environments (repeatable; default: {DEFAULT_ENVIRONMENTS})",
     )
-    parser.add_argument("--branch-template", default=DEFAULT_BRANCH_TEMPLATE)
+    parser.add_argument(
+        "--branch-template",
+        default=DEFAULT_BRANCH_TEMPLATE,
+        help=f"branch each Application follows (default: {DEFAULT_BRANCH_TEMPLATE})",
+    )
     parser.add_argument("--path", default="", help="directory inside the branch (default: root)")
     parser.add_argument(
-        "--name-template", default="{service}-{environment}", help="Application names"
+        "--name-template",
+        default="{service}-{environment}",
+        help="Application names, made DNS-safe (default: {service}-{environment})",
     )
     parser.add_argument("--project", default="default", help="Argo CD project")
     parser.add_argument("--namespace", default="argocd", help="namespace of the Argo CD objects")
