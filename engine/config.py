@@ -95,74 +95,20 @@ def _read_with_fallback(path: str) -> tuple[bytes, str]:
 
 
 def _yaml_docs(data: bytes) -> list[Any]:
-    """Decode every YAML document (YAML 1.2 resolution, like yaml.v3)."""
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+    """Decode every document exactly as yaml.v3 does (engine.yamlio: libyaml's C parser).
 
-    yaml = YAML(typ="safe", pure=True)
-    try:
-        return list(yaml.load_all(data))
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else 1
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise ConfigError(
-            f"{_PARSE_FILE}parsing api version: yaml: line {line}: {problem}"
-        ) from None
-    except (YAMLError, ValueError, UnicodeDecodeError) as exc:
-        # ruamel adds a position line ('in "<byte string>", position N'): keep one line
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ConfigError(f"{_PARSE_FILE}parsing api version: yaml: {first}") from None
-
-
-def _check_aliasing(docs: Sequence[Any]) -> None:
-    """Reject "billion laughs" documents the way yaml.v3 does (decode.go: allowedAliasRatio).
-
-    ruamel shares one object per anchor, so loading is cheap, but every later walk (strict
-    check, profiles, upgrade) would expand the aliases.  Count, memoised by identity, how many
-    nodes a full decode visits and how many of them come from aliases, and apply yaml.v3's
-    ratio rule; a value that contains itself is refused as yaml.v3 refuses it.
+    yamlio also enforces yaml.v3's alias-ratio and nesting limits, so a "billion laughs"
+    config is refused before anything walks it.
     """
-    sizes: dict[int, int] = {}
-    busy: set[int] = set()
-    unique = 0
+    from engine import yamlio
+    from engine.errors import YamlError
 
-    def size(value: Any) -> int:
-        nonlocal unique
-        if not isinstance(value, (dict, list)):
-            return 1
-        ident = id(value)
-        if ident in sizes:
-            return sizes[ident]
-        if ident in busy:
-            raise ConfigError(
-                f"{_PARSE_FILE}parsing api version: yaml: anchor value contains itself"
-            )
-        busy.add(ident)
-        children = list(value.values()) if isinstance(value, dict) else value
-        keys = len(value) if isinstance(value, dict) else 0
-        unique += 1 + keys + sum(1 for c in children if not isinstance(c, (dict, list)))
-        total = 1 + keys + sum(size(child) for child in children)
-        busy.discard(ident)
-        sizes[ident] = total
-        return total
-
-    decoded = sum(size(doc) for doc in docs)
-    aliased = decoded - unique
-    if aliased > 100 and decoded > 1000 and aliased / decoded > _allowed_alias_ratio(decoded):
-        raise ConfigError(
-            f"{_PARSE_FILE}parsing api version: yaml: document contains excessive aliasing"
-        )
-
-
-def _allowed_alias_ratio(decode_count: int) -> float:
-    """yaml.v3 decode.go allowedAliasRatio: 0.99 up to 400k decoded nodes, 0.10 from 4M."""
-    low, high = 400_000, 4_000_000
-    if decode_count <= low:
-        return 0.99
-    if decode_count >= high:
-        return 0.10
-    return 0.99 - 0.89 * (decode_count - low) / (high - low)
+    source = "skaffold.yaml"
+    try:
+        return [doc for doc in yamlio.load_all(data, source=source) if doc is not None]
+    except YamlError as exc:
+        detail = str(exc).removeprefix(source + ": ")
+        raise ConfigError(f"{_PARSE_FILE}parsing api version: {detail}") from None
 
 
 def parse_file(path: str) -> list[tuple[str, Doc]]:
@@ -171,7 +117,6 @@ def parse_file(path: str) -> list[tuple[str, Doc]]:
     if b"apiVersion" not in data:
         raise ConfigError(_PARSE_FILE + "missing apiVersion")
     docs = _yaml_docs(data)
-    _check_aliasing(docs)
     versions = []
     for doc in docs:
         version = doc.get("apiVersion") if isinstance(doc, dict) else None

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import service_unavailable
 
 from engine import argocd, yamlio
 from engine.cli import main
@@ -365,11 +366,13 @@ def test_usage_errors(
 # --- end to end with gitops -----------------------------------------------------------------
 
 
-@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl kustomize renders the example")
+@pytest.mark.integration
 def test_applications_point_at_what_gitops_published(
     tmp_path: Path, git_env: dict[str, str], capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
+    if shutil.which("kubectl") is None:  # the example's overlays are built by kubectl kustomize
+        service_unavailable("kubectl (kustomize)")
     monorepo = tmp_path / "monorepo"
     shutil.copytree(EXAMPLE, monorepo)
     manifests = tmp_path / "manifests.git"

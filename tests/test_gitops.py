@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import service_unavailable
 from fixtures_git import GitServer
 from fixtures_registry import Registry
 
@@ -23,11 +24,6 @@ EXAMPLE = ROOT / "examples" / "monorepo"
 REGISTRY = "gcr.io/my-gitops-proj"
 # No registry in these tests: tags only, as `--digest-source=tag` renders them.
 RENDER = ["--default-repo", REGISTRY, "--digest-source=tag", "--offline=true"]
-
-pytestmark = pytest.mark.skipif(
-    shutil.which("kubectl") is None and shutil.which("kustomize") is None,
-    reason="kustomize (kubectl kustomize) is needed to render the example",
-)
 
 
 def git(env: dict[str, str], *args: str, cwd: Path | None = None) -> str:
@@ -56,6 +52,8 @@ def skrender(
 @pytest.fixture
 def monorepo(tmp_path: Path, git_env: dict[str, str]) -> Path:
     """The bundled example, committed to a fresh git repository (pinned identity and date)."""
+    if shutil.which("kubectl") is None:  # the example's overlays are built by kubectl kustomize
+        service_unavailable("kubectl (kustomize)")
     repo = tmp_path / "monorepo"
     shutil.copytree(EXAMPLE, repo)
     git(git_env, "init", "--quiet", "--initial-branch=main", cwd=repo)

@@ -29,7 +29,7 @@ from engine.resolve import resolve_digests
 ROOT = Path(__file__).resolve().parent.parent
 SKAFFOLD_LINE = "failed to resolve the digest of {}: does the image exist remotely?"
 
-SITECUSTOMIZE = '''\
+SITECUSTOMIZE = """\
 import os
 import sys
 
@@ -48,7 +48,7 @@ def _audit(event, args):
 
 
 sys.addaudithook(_audit)
-'''
+"""
 
 SKAFFOLD_YAML = """\
 apiVersion: skaffold/v4beta14
@@ -111,6 +111,7 @@ def skrender(
     release: str,
     refuse: bool = False,
     extra: dict[str, str] | None = None,
+    stdin: bytes = b"",
 ) -> tuple[subprocess.CompletedProcess[bytes], list[str]]:
     """Run ``python -m engine ARGS`` with the network probe; returns the run and its log."""
     log = probe / f"net-{len(list(probe.glob('net-*.log')))}.log"
@@ -129,14 +130,17 @@ def skrender(
     }
     env.update(extra or {})
     done = subprocess.run(
-        [sys.executable, "-m", "engine", *args], cwd=cwd, env=env, capture_output=True, timeout=60
+        [sys.executable, "-m", "engine", *args],
+        cwd=cwd,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        timeout=60,
     )
     return done, log.read_text().splitlines()
 
 
-def lock(
-    project: Path, probe: Path, registry: Registry, release: str
-) -> tuple[bytes, list[str]]:
+def lock(project: Path, probe: Path, registry: Registry, release: str) -> tuple[bytes, list[str]]:
     """``skrender tags --digests --format build-artifacts`` for ``release``: the lock file."""
     done, net = skrender(
         ["tags", "--digests", "--format", "build-artifacts", "-d", registry.addr, "--offline"],
@@ -159,7 +163,8 @@ def test_build_output_json_is_skaffolds_template_output() -> None:
         '"runtimeType":"go"},{"imageName":"w<&>","tag":"w:v1"}]}'
     )
     assert build_output_json([]) == '{"builds":null}'
-    assert build_output_json([("\u2028é", "x")]) == '{"builds":[{"imageName":"\\u2028é","tag":"x"}]}'
+    go_escaped = '{"builds":[{"imageName":"\\u2028é","tag":"x"}]}'
+    assert build_output_json([("\u2028é", "x")]) == go_escaped
     assert parse_build_artifacts(build_output_json(builds), "f.json") == builds
 
 
@@ -194,6 +199,18 @@ def test_lock_file_round_trip(
     assert net == []
     rendered = hermetic.stdout.decode()
     assert f"image: {app_ref}\n" in rendered and f"image: {worker_ref}\n" in rendered
+
+    # `-a -` reads the lock file from stdin (flags/build_output.go): `tags | render -a -`.
+    piped, net = skrender(
+        ["render", "-a", "-", "--digest-source=tag", "--offline"],
+        project,
+        probe,
+        release="ignored",
+        refuse=True,
+        stdin=text,
+    )
+    assert piped.returncode == 0, piped.stderr.decode()
+    assert net == [] and piped.stdout == hermetic.stdout
 
     # ...and exactly what a render straight from the registry gives.
     direct, _ = skrender(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -246,8 +247,11 @@ def prebuilt_images(args: argparse.Namespace, cwd: str) -> tuple[tuple[str, str]
     if args.build_artifacts:
         path = os.path.join(cwd, args.build_artifacts)
         try:
-            with open(path, encoding="utf-8") as handle:
-                text = handle.read()
+            if args.build_artifacts == "-":  # stdin, as flags/build_output.go reads it
+                text = sys.stdin.read()
+            else:
+                with open(path, encoding="utf-8") as handle:
+                    text = handle.read()
         except OSError as exc:
             raise UsageError(
                 f'invalid argument "{args.build_artifacts}" for "-a, --build-artifacts" flag: '
