@@ -31,7 +31,7 @@ def build_parser(selected: str | None = None) -> ArgumentParser:
         prog="skrender",
         description="A pure-Python, byte-identical drop-in for `skaffold render`, for GitOps.",
     )
-    parser.add_argument("--version", action="version", version=f"skrender {_version()}")
+    parser.add_argument("--version", action=_VersionAction, nargs=0, help="print the version")
     subparsers = parser.add_subparsers(
         dest="command", metavar="COMMAND", parser_class=ArgumentParser
     )
@@ -76,6 +76,14 @@ def _print_error(message: str) -> None:
 
 def _command_module(name: str):  # type: ignore[no-untyped-def]
     return importlib.import_module(f"engine.commands.{COMMANDS[name][0]}")
+
+
+class _VersionAction(argparse.Action):
+    """--version, reading package metadata only when asked (importlib.metadata is slow)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_args: object, **_kw: object) -> None:
+        sys.stdout.write(f"skrender {_version()}\n")
+        parser.exit()
 
 
 def _version() -> str:

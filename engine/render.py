@@ -84,17 +84,10 @@ def render(request: RenderRequest) -> RenderResult:
     longer of the two instead of their sum.  Errors keep skaffold's precedence: a build-phase
     error wins over a manifest error.
     """
-    from concurrent.futures import ThreadPoolExecutor
-
     loaded = _load(request)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="skrender-manifests") as pool:
-        generated = pool.submit(_generate, request, loaded)
-        try:
-            digest_source, builds = _decide_builds(request, loaded)
-        except BaseException:
-            generated.cancel()
-            raise
-        documents = generated.result()
+    manifests = _InBackground(_generate, request, loaded)
+    digest_source, builds = _decide_builds(request, loaded)
+    documents = manifests.result()
     notices = (NONE_DIGEST_SOURCE_NOTICE,) if digest_source == "none" else ()
     warnings: list[str] = []
     text = _transform_and_serialise(request, loaded, documents, builds, warnings)
@@ -105,6 +98,34 @@ def render(request: RenderRequest) -> RenderResult:
         configs=loaded.configs,
         warnings=tuple(warnings),
     )
+
+
+class _InBackground:
+    """Run a function in a thread; ``result()`` joins it and re-raises its exception.
+
+    (A plain thread: concurrent.futures would import logging and more at start-up.)
+    """
+
+    def __init__(self, function: Callable[..., Any], *args: Any) -> None:
+        import threading
+
+        self._value: Any = None
+        self._error: BaseException | None = None
+
+        def target() -> None:
+            try:
+                self._value = function(*args)
+            except BaseException as exc:  # handed to the caller by result()
+                self._error = exc
+
+        self._thread = threading.Thread(target=target, name="skrender-manifests", daemon=True)
+        self._thread.start()
+
+    def result(self) -> Any:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
 
 
 def compute_builds(request: RenderRequest) -> list[Build]:
