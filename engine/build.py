@@ -15,7 +15,6 @@ Follows ``pkg/skaffold/build/local/local.go``, ``pkg/skaffold/build/docker/docke
 from __future__ import annotations
 
 import io
-import json
 import os
 import re
 import tarfile
@@ -116,33 +115,16 @@ def images_builder(options: BuildOptions) -> BuildImagesFn:
 
 
 def build_output_json(builds: Sequence[Build], configs: Sequence[Config] = ()) -> str:
-    """skaffold's ``{{json .}}`` of BuildOutput (cmd/skaffold/app/cmd/build.go), no newline.
+    """skaffold's ``--file-output`` JSON; ``runtimeType`` from the artifacts that declare one."""
+    from engine import naming
 
-    ``runtimeType`` is written (omitempty) when the artifact declares one.
-    """
     runtime = {
         art.image: str(art.raw.get("runtimeType"))
         for cfg in configs
         for art in cfg.artifacts
         if art.raw.get("runtimeType")
     }
-    entries: list[dict[str, str]] | None = None
-    if builds:
-        entries = []
-        for name, tag in builds:
-            entry = {"imageName": name, "tag": tag}
-            if runtime.get(name):
-                entry["runtimeType"] = runtime[name]
-            entries.append(entry)
-    return _go_json({"builds": entries})
-
-
-def _go_json(value: Any) -> str:
-    """Go's json.Marshal: compact, UTF-8, with HTML characters and U+2028/9 escaped."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
-        text = text.replace(char, escaped)
-    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return naming.build_output_json(builds, runtime)
 
 
 def check_supported(artifacts: Iterable[Artifact]) -> None:

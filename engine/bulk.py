@@ -20,7 +20,6 @@ directories holding a ``skaffold.yaml`` below the roots, or an explicit list of 
 from __future__ import annotations
 
 import argparse
-import fnmatch
 import hashlib
 import os
 import threading
@@ -31,11 +30,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.errors import ConfigError, DigestError, SkrenderError, UsageError
+from engine.services import DEFAULT_BRANCH_TEMPLATE, Service
 
 CONFIG_FILE = "skrender-bulk.yaml"
-DEFAULT_BRANCH_TEMPLATE = "{service}/{environment}"
 MANIFEST_NAME = "manifest.yaml"
-_SKIP_DIRS = frozenset({".git", "node_modules", ".venv", "__pycache__"})
 
 
 # --- model --------------------------------------------------------------------------------------
@@ -55,14 +53,6 @@ class Environment:
         if self.default_repo is not None and not _has_flag(args, ("-d", "--default-repo")):
             args += ["--default-repo", self.default_repo]
         return args
-
-
-@dataclass(frozen=True)
-class Service:
-    """A directory holding a skaffold config; ``name`` is its path below the root (posix)."""
-
-    name: str
-    path: str
 
 
 @dataclass(frozen=True)
@@ -270,44 +260,21 @@ def discover_services(
     filename: str = "skaffold.yaml",
     base: str | None = None,
 ) -> list[Service]:
-    """Service directories, sorted by name.
+    """Service directories, sorted by name (:mod:`engine.services`: the name is the
+    directory's base name, as ``skrender gitops`` and ``skrender argocd`` name it).
 
-    Without ``patterns``: every directory below ``roots`` holding ``filename`` (hidden
-    directories and ``.git`` are skipped).  With them: the directories matching the globs
-    (relative to ``base``, default the first root).  Names are paths relative to ``base``;
-    ``exclude`` globs match names.
+    Without ``patterns``: every directory at or below ``roots`` (relative to the working
+    directory) holding ``filename``.  With them: the directories matching the globs
+    (relative to ``base``, default the first root).
+    ``exclude`` globs match a name or a path relative to the root.  Two services with the
+    same name are a :class:`ConfigError` naming both directories.
     """
-    import glob
+    from engine import services
 
-    base_dir = os.path.abspath(base or (roots[0] if roots else "."))
-    found: dict[str, str] = {}
     if patterns:
-        for pattern in patterns:
-            full = pattern if os.path.isabs(pattern) else os.path.join(base_dir, pattern)
-            for hit in sorted(glob.glob(full)):
-                if os.path.isfile(os.path.join(hit, filename)):
-                    found[os.path.abspath(hit)] = ""
-    else:
-        for root in roots or (".",):
-            for directory in _config_dirs(os.path.abspath(root), filename):
-                found[directory] = ""
-    services = [Service(_service_name(path, base_dir), path) for path in found]
-    services = [s for s in services if not any(fnmatch.fnmatchcase(s.name, x) for x in exclude)]
-    return sorted(services, key=lambda s: s.name)
-
-
-def _config_dirs(root: str, filename: str) -> Iterable[str]:
-    for directory, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.startswith("."))
-        if filename in files:
-            yield directory
-
-
-def _service_name(path: str, base: str) -> str:
-    rel = os.path.relpath(path, base)
-    if rel == ".":
-        return os.path.basename(path) or "root"
-    return rel.replace(os.sep, "/")
+        cwd = base or (roots[0] if roots else None)
+        return services.match_services(patterns, config_name=filename, cwd=cwd, exclude=exclude)
+    return services.find_services(roots or (".",), config_name=filename, exclude=exclude)
 
 
 def parse_shard(spec: str) -> tuple[int, int]:
@@ -385,7 +352,7 @@ def service_inputs(
     from engine import config as config_mod
     from engine import kcache, sources
 
-    inputs = {os.path.realpath(service.path)}
+    inputs = {os.path.realpath(service.directory)}
     cache = kcache.KustomizeCache(None)
     try:
         for environment in environments:
@@ -453,13 +420,13 @@ def service_env(service: Service, base: Mapping[str, str] | None = None) -> dict
     """The environment `skrender render` sees in the service directory (with its skaffold.env)."""
     from engine import config
 
-    key = service.path
+    key = service.directory
     with _service_envs_lock:
         known = _service_envs.get(key) if base is None else None
     if known is not None:
         return known
     env = dict(os.environ if base is None else base)
-    for name, value in config.read_dotenv(os.path.join(service.path, "skaffold.env")).items():
+    for name, value in config.read_dotenv(os.path.join(service.directory, "skaffold.env")).items():
         env.setdefault(name, value)
     if base is None:
         with _service_envs_lock:
@@ -478,7 +445,7 @@ def render_request(
     _flags.resolve_flags(args, env)
     if args.output:
         raise UsageError(f"environment {environment.name}: -o/--output is set by skrender bulk")
-    return _flags.render_request(args, service.path, env)
+    return _flags.render_request(args, service.directory, env)
 
 
 def _parse_render_args(environment: Environment) -> argparse.Namespace:
@@ -611,7 +578,7 @@ def prime_git(services: Sequence[Service], env_for: Callable[[Service], Mapping[
         env = env_for(service)
         if "GIT_DIR" in env or "GIT_WORK_TREE" in env:
             continue
-        top = _enclosing_worktree(service.path)
+        top = _enclosing_worktree(service.directory)
         if top is None:
             continue
         env_key = tuple(sorted(env.items()))
@@ -656,10 +623,10 @@ def _prime_repo(top: str, services: Sequence[Service], env: Mapping[str, str]) -
     primed: list[tuple[str, tuple[str, ...], str]] = []
     count = 0
     for service in services:
-        real_service = os.path.realpath(service.path)
-        for directory in _service_dirs(service.path):
+        real_service = os.path.realpath(service.directory)
+        for directory in _service_dirs(service.directory):
             # os.walk joins names to the service path: the real path follows the same way
-            real = real_service + directory[len(os.path.abspath(service.path)) :]
+            real = real_service + directory[len(os.path.abspath(service.directory)) :]
             rel = os.path.relpath(real, real_top).replace(os.sep, "/")
             primed.extend((directory, args, output) for args, output in answers.items())
             if not any(_below(p, rel) for p in dirty):
@@ -727,6 +694,8 @@ def run_bulk(options: BulkOptions, progress: ProgressCallback | None = None) -> 
     from engine import kcache
 
     start = time.perf_counter()
+    if options.publish_repo:
+        publish_target(options, "service", "environment")  # a bad template fails up front
     jobs = options.jobs or os.cpu_count() or 1
     if options.share_git:
         prime_git(options.services, lambda s: service_env(s, options.env))
@@ -922,7 +891,7 @@ def _render_one(
         counts[how] += 1
         return bytes(out)
 
-    target = os.path.join(options.out_dir, *service.name.split("/"), environment.name)
+    target = os.path.join(options.out_dir, service.name, environment.name)
     path = os.path.join(target, MANIFEST_NAME)
     try:
         request = render_request(service, environment, options.env)
@@ -966,21 +935,44 @@ def _publish(
     outcome: RenderOutcome,
     options: BulkOptions,
 ) -> dict[str, Any]:
+    """Commit one render to its branch (``skrender gitops``'s layout and commit message)."""
     from engine.publish import publish
 
     assert options.publish_repo is not None
-    branch = options.branch_template.format(service=service.name, environment=environment.name)
+    branch, path = publish_target(options, service.name, environment.name)
+    env = service_env(service, options.env)
     result = publish(
         repo=options.publish_repo,
         branch=branch,
         files={MANIFEST_NAME: data},
-        path=options.publish_path,
+        path=path,
         context={
             "service": service.name,
             "environment": environment.name,
             "images": " ".join(i["reference"] for i in outcome.images),
-            "source_commit": "",
+            "source_commit": _source_commit(service, env),
         },
-        env=options.env,
+        env=env,
     )
     return {"branch": result.branch, "commit": result.commit, "changed": result.changed}
+
+
+def publish_target(options: BulkOptions, service: str, environment: str) -> tuple[str, str]:
+    """(branch, path) one render is published to: the templates with ``{service}`` and
+    ``{environment}`` filled in (:func:`engine.services.expand`, as ``skrender gitops``)."""
+    from engine.services import expand
+
+    values = {"service": service, "environment": environment}
+    branch = expand(options.branch_template, values, flag="--branch-template")
+    return branch, expand(options.publish_path, values, flag="publish.path")
+
+
+def _source_commit(service: Service, env: Mapping[str, str]) -> str:
+    """HEAD of the service's repository (answered by :func:`prime_git` when primed)."""
+    from engine import git
+    from engine.errors import ToolError
+
+    try:
+        return git.run_git(service.directory, "rev-list", "-1", "HEAD", env=env)
+    except ToolError:
+        return ""

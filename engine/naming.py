@@ -9,7 +9,7 @@ other, normalising parse (go-containerregistry's ``name`` package) used to talk 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from engine.errors import DigestError, ManifestError, UsageError
@@ -301,6 +301,32 @@ def parse_images_flag(value: str, *, flag_value: str | None = None) -> tuple[str
 
 
 _ARTIFACT_FIELDS = ("imageName", "tag", "runtimeType")
+
+
+def build_output_json(
+    builds: Sequence[tuple[str, str]], runtime_types: Mapping[str, str] | None = None
+) -> str:
+    """The ``-a`` file: skaffold's ``BuildOutput`` through its ``{{json .}}`` template.
+
+    cmd/skaffold/app/cmd/build.go writes ``--file-output`` (and ``-q``) with the template
+    function ``json`` of cmd/skaffold/app/flags/template.go: a json.Encoder with HTML escaping
+    off, its trailing newline trimmed.  No builds is a nil slice there: ``{"builds":null}``.
+    ``runtimeType`` (graph.Artifact, omitempty) comes from the artifact's config.
+    """
+    import json
+
+    runtime = runtime_types or {}
+    entries: list[dict[str, str]] | None = None
+    if builds:
+        entries = []
+        for name, tag in builds:
+            entry = {"imageName": name, "tag": tag}
+            if runtime.get(name):
+                entry["runtimeType"] = runtime[name]
+            entries.append(entry)
+    text = json.dumps({"builds": entries}, ensure_ascii=False, separators=(",", ":"))
+    # encoding/json escapes these two even with SetEscapeHTML(false); Python does not.
+    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
 def parse_build_artifacts(text: str, source: str) -> list[tuple[str, str]]:

@@ -130,7 +130,13 @@ class _InBackground:
 
 def compute_builds(request: RenderRequest) -> list[Build]:
     """The (imageName, reference) pairs render would use, without rendering manifests."""
-    return _decide_builds(request, _load(request))[1]
+    return plan_builds(request)[0]
+
+
+def plan_builds(request: RenderRequest) -> tuple[list[Build], tuple[Config, ...]]:
+    """:func:`compute_builds` and the selected configs they came from."""
+    loaded = _load(request)
+    return _decide_builds(request, loaded)[1], loaded.configs
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ Branch names, paths and Application names are written as templates with ``{servi
 
 from __future__ import annotations
 
+import fnmatch
+import glob
 import itertools
 import os
 import re
@@ -58,13 +60,18 @@ def environment_name(profiles: Sequence[str], default: str = DEFAULT_ENVIRONMENT
 
 
 def find_services(
-    roots: Iterable[str], *, config_name: str = DEFAULT_CONFIG, cwd: str | None = None
+    roots: Iterable[str],
+    *,
+    config_name: str = DEFAULT_CONFIG,
+    cwd: str | None = None,
+    exclude: Sequence[str] = (),
 ) -> list[Service]:
     """Every directory holding ``config_name`` at or below ``roots``, in path order.
 
     Hidden directories (``.git``...), ``node_modules`` and ``vendor`` are not searched and
-    symbolic links to directories are not followed.  Two services with the same name are an
-    error: their branches and Argo CD Applications would collide.
+    symbolic links to directories are not followed.  Services matching an ``exclude`` glob
+    (see :func:`is_excluded`) are left out.  Two services with the same name are an error:
+    their branches and Argo CD Applications would collide.
     """
     base = os.path.abspath(cwd or os.getcwd())
     found: dict[str, Service] = {}
@@ -78,9 +85,39 @@ def find_services(
                 continue
             relative = os.path.relpath(directory, top).replace(os.sep, "/")
             found[directory] = Service(service_name(directory), directory, config, relative)
-    services = sorted(found.values(), key=lambda s: (s.name, s.directory))
-    _check_unique(services, base)
-    return services
+    return _select(found.values(), base, exclude)
+
+
+def match_services(
+    patterns: Iterable[str],
+    *,
+    config_name: str = DEFAULT_CONFIG,
+    cwd: str | None = None,
+    exclude: Sequence[str] = (),
+) -> list[Service]:
+    """The directories matching the glob ``patterns`` (relative to ``cwd``) that hold
+    ``config_name``, in name order; ``exclude`` and duplicate names as in
+    :func:`find_services`."""
+    base = os.path.abspath(cwd or os.getcwd())
+    found: dict[str, Service] = {}
+    for pattern in patterns:
+        for hit in sorted(glob.glob(os.path.join(base, pattern))):
+            directory = os.path.normpath(hit)
+            config = os.path.join(directory, config_name)
+            if directory in found or not os.path.isfile(config):
+                continue
+            relative = os.path.relpath(directory, base).replace(os.sep, "/")
+            found[directory] = Service(service_name(directory), directory, config, relative)
+    return _select(found.values(), base, exclude)
+
+
+def is_excluded(service: Service, exclude: Sequence[str]) -> bool:
+    """``service`` matches a glob of ``exclude``: by name (``legacy-*``) or by its path
+    relative to the root it was found below (``services/legacy/*``)."""
+    return any(
+        fnmatch.fnmatchcase(service.name, pattern) or fnmatch.fnmatchcase(service.relative, pattern)
+        for pattern in exclude
+    )
 
 
 def expand(template: str, values: Mapping[str, str], *, flag: str) -> str:
@@ -109,6 +146,15 @@ def _walk(top: str) -> Iterable[str]:
         # os.walk honours in-place pruning; sorting makes the order independent of the disk.
         subdirs[:] = sorted(d for d in subdirs if not d.startswith(".") and d not in _SKIPPED_DIRS)
         yield directory
+
+
+def _select(found: Iterable[Service], base: str, exclude: Sequence[str]) -> list[Service]:
+    """Drop excluded services (before the duplicate check: excluding one of two services
+    with the same name resolves the clash), sort by name, refuse duplicate names."""
+    kept = [s for s in found if not is_excluded(s, exclude)]
+    services = sorted(kept, key=lambda s: (s.name, s.directory))
+    _check_unique(services, base)
+    return services
 
 
 def _check_unique(services: Sequence[Service], base: str) -> None:

@@ -20,11 +20,11 @@ ROOT = Path(__file__).resolve().parent.parent
 # ---------------------------------------------------------------- units
 
 
-def test_build_output_json_is_go_json() -> None:
+def test_build_output_json_is_skaffolds_template_json() -> None:
     text = build.build_output_json([("app", "r/app:v1@sha256:ab"), ("b<&>", "b:1")])
     assert text == (
         '{"builds":[{"imageName":"app","tag":"r/app:v1@sha256:ab"},'
-        '{"imageName":"b\\u003c\\u0026\\u003e","tag":"b:1"}]}'
+        '{"imageName":"b<&>","tag":"b:1"}]}'  # no HTML escaping, as skaffold's {{json .}}
     )
     assert build.build_output_json([]) == '{"builds":null}'
 

@@ -21,9 +21,8 @@ from pathlib import Path
 import pytest
 from fixtures_registry import Registry, build_image
 
-from engine.commands.tags import build_output_json
 from engine.errors import DigestError
-from engine.naming import parse_build_artifacts
+from engine.naming import build_output_json, parse_build_artifacts
 from engine.resolve import resolve_digests
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -94,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
         services = bulk.select_changed(services, environments, changed)
     if args.list:
         for service in services:
-            sys.stdout.write(f"{service.name}\t{service.path}\n")
+            sys.stdout.write(f"{service.name}\t{service.directory}\n")
         return 0
     repo = args.repo or config.publish_repo
     if args.publish and not repo:

@@ -14,7 +14,6 @@ import json
 import os
 import re
 import sys
-from collections.abc import Mapping, Sequence
 from typing import Any
 
 FORMATS = ("plain", "json", "env", "build-artifacts")
@@ -39,8 +38,9 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from engine.atomic import write_atomic
+    from engine.build import build_output_json
     from engine.commands import _flags
-    from engine.render import compute_builds
+    from engine.render import plan_builds
 
     cwd = os.getcwd()
     env = _flags.load_env(cwd)
@@ -50,9 +50,9 @@ def run(args: argparse.Namespace) -> int:
     elif not args.digest_source:
         args.digest_source = "tag"
     request = _flags.render_request(args, cwd, env)
-    builds = compute_builds(request)
+    builds, configs = plan_builds(request)
     if args.format == "build-artifacts":
-        text = build_output_json(builds, _runtime_types(request) if builds else {})
+        text = build_output_json(builds, configs)
     else:
         text = format_builds(builds, args.format)
     if args.output:
@@ -67,61 +67,12 @@ def format_builds(builds: Any, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(dict(builds), indent=2) + "\n"
     if fmt == "build-artifacts":
+        from engine.naming import build_output_json
+
         return build_output_json(builds)
     if fmt == "env":
         return "".join(f"IMAGE_{_env_name(name)}={tag}\n" for name, tag in builds)
     return "".join(f"{name} -> {tag}\n" for name, tag in builds)
-
-
-def build_output_json(
-    builds: Sequence[tuple[str, str]], runtime_types: Mapping[str, str] | None = None
-) -> str:
-    """skaffold's ``BuildOutput`` through its ``{{json .}}`` template: compact, no newline.
-
-    cmd/skaffold/app/cmd/build.go writes ``--file-output`` (and ``-q``) with the template
-    function ``json`` of cmd/skaffold/app/flags/template.go: a json.Encoder with HTML escaping
-    off, its trailing newline trimmed.  No builds is a nil slice there: ``{"builds":null}``.
-    ``runtimeType`` (graph.Artifact, omitempty) comes from the artifact's config.
-    """
-    runtime = runtime_types or {}
-    entries: list[dict[str, str]] | None = None
-    if builds:
-        entries = []
-        for name, tag in builds:
-            entry = {"imageName": name, "tag": tag}
-            if runtime.get(name):
-                entry["runtimeType"] = runtime[name]
-            entries.append(entry)
-    text = json.dumps({"builds": entries}, ensure_ascii=False, separators=(",", ":"))
-    # encoding/json escapes these two even with SetEscapeHTML(false); Python does not.
-    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-
-
-def _runtime_types(request: Any) -> dict[str, str]:
-    """``runtimeType`` of each configured artifact (a second, cheap, offline config load)."""
-    from engine import config
-
-    if request.prebuilt is not None:
-        return {}  # -a/-i entries carry no runtime type here
-    env = dict(os.environ if request.env is None else request.env)
-    configs = config.load(
-        config.LoadRequest(
-            cwd=os.path.abspath(request.cwd),
-            filename=request.filename,
-            profiles=request.profiles,
-            modules=request.modules,
-            profile_auto_activation=request.profile_auto_activation,
-            propagate_profiles=request.propagate_profiles,
-            env=env,
-            kube_context=config.current_kube_context(env),
-        )
-    )
-    return {
-        art.image: str(art.raw["runtimeType"])
-        for cfg in configs
-        for art in cfg.artifacts
-        if art.raw.get("runtimeType")
-    }
 
 
 def _env_name(image: str) -> str:
