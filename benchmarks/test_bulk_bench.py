@@ -115,5 +115,5 @@ def _check_identical(repo: Path, env: dict[str, str], out: Path, tmp: Path) -> N
             argv = [sys.executable, "-m", "engine", "render", *args, "--digest-source=tag",
                     "--offline=true", "-d", "gcr.io/golden-proj", "-o", str(target)]  # fmt: skip
             subprocess.run(argv, cwd=service, env=env, check=True, capture_output=True)
-            got = (out / "services" / service.name / name / "manifest.yaml").read_bytes()
+            got = (out / service.name / name / "manifest.yaml").read_bytes()
             assert got == target.read_bytes(), (service.name, name)

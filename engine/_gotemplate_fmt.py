@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -26,58 +26,50 @@ class StrList(list[Any]):
 
 def go_type(v: Any) -> str:
     """Go's %T of a value."""
-    if v is None:
-        return "<nil>"
-    if isinstance(v, bool):
-        return "bool"
-    if isinstance(v, int):
-        return "int"
-    if isinstance(v, float):
-        return "float64"
-    if isinstance(v, str):
-        return "string"
-    if isinstance(v, StrMap):
-        return "map[string]string"
-    if isinstance(v, Mapping):
-        return "map[string]interface {}"
-    if isinstance(v, StrList):
-        return "[]string"
-    if isinstance(v, (list, tuple)):
-        return "[]interface {}"
-    if isinstance(v, _dt.datetime):
-        return "time.Time"
-    name = getattr(v, "go_type", None)
-    if isinstance(name, str):
-        return name
-    if callable(v):
-        return "func(...interface {}) interface {}"
-    return type(v).__name__
+    return _type_and_kind(v)[0]
 
 
 def go_kind(v: Any) -> str:
     """reflect.Kind's name for a value (``invalid`` for nil)."""
-    if v is None:
-        return "invalid"
-    if isinstance(v, bool):
-        return "bool"
-    if isinstance(v, int):
-        return "int"
-    if isinstance(v, float):
-        return "float64"
-    if isinstance(v, str):
-        return "string"
-    if isinstance(v, Mapping):
-        return "map"
-    if isinstance(v, (list, tuple)):
-        return "slice"
-    if isinstance(v, _dt.datetime):
-        return "struct"
-    kind = getattr(v, "go_kind", None)
-    if isinstance(kind, str):
-        return kind
+    return _type_and_kind(v)[1]
+
+
+def _type_and_kind(v: Any) -> tuple[str, str]:
+    """(%T, reflect.Kind); objects may declare ``go_type``/``go_kind``; callables are funcs."""
+    builtin = _builtin_type_kind(v)
+    if builtin is not None:
+        return builtin
     if callable(v):
-        return "func"
-    return "struct"
+        typ, kind = "func(...interface {}) interface {}", "func"
+    else:
+        typ, kind = type(v).__name__, "struct"
+    declared_type = getattr(v, "go_type", None)
+    declared_kind = getattr(v, "go_kind", None)
+    return (
+        declared_type if isinstance(declared_type, str) else typ,
+        declared_kind if isinstance(declared_kind, str) else kind,
+    )
+
+
+def _builtin_type_kind(v: Any) -> tuple[str, str] | None:
+    """(%T, reflect.Kind) of the Python values that stand in for Go's own types."""
+    if v is None:
+        return "<nil>", "invalid"
+    if isinstance(v, bool):
+        return "bool", "bool"
+    if isinstance(v, int):
+        return "int", "int"
+    if isinstance(v, float):
+        return "float64", "float64"
+    if isinstance(v, str):
+        return "string", "string"
+    if isinstance(v, Mapping):
+        return ("map[string]string" if isinstance(v, StrMap) else "map[string]interface {}"), "map"
+    if isinstance(v, (list, tuple)):
+        return ("[]string" if isinstance(v, StrList) else "[]interface {}"), "slice"
+    if isinstance(v, _dt.datetime):
+        return "time.Time", "struct"
+    return None
 
 
 def is_list(v: Any) -> bool:
@@ -207,20 +199,9 @@ def _quote_rune(ch: str, quote: str, ascii_only: bool) -> str:
 
 def go_time_string(t: _dt.datetime) -> str:
     """time.Time.String(): ``2006-01-02 15:04:05.999999999 -0700 MST``."""
-    base = f"{t.year:04d}-{t.month:02d}-{t.day:02d} {t.hour:02d}:{t.minute:02d}:{t.second:02d}"
-    if t.microsecond:
-        base += f".{t.microsecond:06d}".rstrip("0")
-    if t.tzinfo is None:
-        return base + " +0000 UTC"
-    off = t.utcoffset() or _dt.timedelta(0)
-    total = int(off.total_seconds())
-    sign = "-" if total < 0 else "+"
-    total = abs(total)
-    zone = t.tzname() or ""
-    numeric = f"{sign}{total // 3600:02d}{total % 3600 // 60:02d}"
-    if not zone or zone.startswith(("+", "-")):
-        zone = numeric
-    return f"{base} {numeric} {zone}"
+    from engine.golayout import STRING_LAYOUT, format_time
+
+    return format_time(t, STRING_LAYOUT)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -505,22 +486,30 @@ def _json_join(open_: str, close: str, parts: list[str], indent: str | None, lev
 
 def json_string(s: str) -> str:
     """A JSON string as encoding/json writes it (escapes <, >, &, U+2028, U+2029)."""
-    out = ['"']
+    return '"' + escape_runes(s, _JSON_ESCAPES, _json_needs_hex) + '"'
+
+
+_JSON_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _json_needs_hex(ch: str) -> bool:
+    return ch < "\x20" or ch in "<>&\u2028\u2029"
+
+
+def escape_runes(
+    s: str,
+    table: Mapping[str, str],
+    needs_hex: Callable[[str], bool] | None = None,
+    upper_hex: bool = False,
+) -> str:
+    """``s`` with each rune replaced from ``table``, else as ``\\uXXXX`` where ``needs_hex``."""
+    out: list[str] = []
     for ch in s:
-        code = ord(ch)
-        if ch == '"':
-            out.append('\\"')
-        elif ch == "\\":
-            out.append("\\\\")
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\r":
-            out.append("\\r")
-        elif ch == "\t":
-            out.append("\\t")
-        elif code < 0x20 or ch in "<>&" or code in (0x2028, 0x2029):
-            out.append(f"\\u{code:04x}")
+        mapped = table.get(ch)
+        if mapped is not None:
+            out.append(mapped)
+        elif needs_hex is not None and needs_hex(ch):
+            out.append(f"\\u{ord(ch):04X}" if upper_hex else f"\\u{ord(ch):04x}")
         else:
             out.append(ch)
-    out.append('"')
     return "".join(out)

@@ -221,13 +221,13 @@ class Lexer:
             elif r == "|":
                 self._emit(T_PIPE)
             elif r == '"':
-                ok = self._lex_quote()
+                ok = self._lex_quoted('"', T_STRING, "quoted string")
             elif r == "`":
                 ok = self._lex_raw_quote()
             elif r == "$":
                 ok = self._lex_field_or_variable(T_VARIABLE)
             elif r == "'":
-                ok = self._lex_char()
+                ok = self._lex_quoted("'", T_CHARCONST, "character constant")
             elif r == "." and not ("0" <= self._peek() <= "9" and self._peek() != ""):
                 ok = self._lex_field_or_variable(T_FIELD)
             elif r in "+-." or "0" <= r <= "9":
@@ -266,22 +266,23 @@ class Lexer:
                 return
         self._emit(T_SPACE)
 
-    def _lex_quote(self) -> bool:
+    def _lex_quoted(self, close: str, kind: str, what: str) -> bool:
+        """A "..." string or '...' char constant: backslash escapes, no newline, no EOF."""
         t = self.text
         while True:
             if self.pos >= len(t) or t[self.pos] == "\n":
-                self._error("unterminated quoted string")
+                self._error(f"unterminated {what}")
                 return False
             c = t[self.pos]
             self.pos += 1
             if c == "\\":
                 if self.pos >= len(t) or t[self.pos] == "\n":
-                    self._error("unterminated quoted string")
+                    self._error(f"unterminated {what}")
                     return False
                 self.pos += 1
-            elif c == '"':
+            elif c == close:
                 break
-        self._emit(T_STRING)
+        self._emit(kind)
         return True
 
     def _lex_raw_quote(self) -> bool:
@@ -293,51 +294,35 @@ class Lexer:
         self._emit(T_RAWSTRING)
         return True
 
-    def _lex_char(self) -> bool:
-        t = self.text
-        while True:
-            if self.pos >= len(t) or t[self.pos] == "\n":
-                self._error("unterminated character constant")
-                return False
-            c = t[self.pos]
-            self.pos += 1
-            if c == "\\":
-                if self.pos >= len(t) or t[self.pos] == "\n":
-                    self._error("unterminated character constant")
-                    return False
-                self.pos += 1
-            elif c == "'":
-                break
-        self._emit(T_CHARCONST)
-        return True
-
     def _lex_field_or_variable(self, kind: str) -> bool:
         if self._at_terminator():
             self._emit(T_VARIABLE if kind == T_VARIABLE else "dot")
             return True
-        t = self.text
-        while self.pos < len(t) and _is_alnum(t[self.pos]):
-            self.pos += 1
-        if not self._at_terminator():
-            self._error(f"bad character {_rune_desc(self._peek())}")
+        if not self._scan_word():
             return False
         self._emit(kind)
         return True
 
     def _lex_identifier(self) -> bool:
-        t = self.text
-        while self.pos < len(t) and _is_alnum(t[self.pos]):
-            self.pos += 1
-        word = t[self.start : self.pos]
-        if not self._at_terminator():
-            self._error(f"bad character {_rune_desc(self._peek())}")
+        if not self._scan_word():
             return False
+        word = self.text[self.start : self.pos]
         if word in KEYWORDS:
             self._emit(KEYWORDS[word])
         elif word in ("true", "false"):
             self._emit(T_BOOL)
         else:
             self._emit(T_IDENT)
+        return True
+
+    def _scan_word(self) -> bool:
+        """Consume alphanumerics; what follows must end the word (else an error token)."""
+        t = self.text
+        while self.pos < len(t) and _is_alnum(t[self.pos]):
+            self.pos += 1
+        if not self._at_terminator():
+            self._error(f"bad character {_rune_desc(self._peek())}")
+            return False
         return True
 
     def _lex_number(self) -> bool:
@@ -848,11 +833,19 @@ class Parser:
 
     def _parse_definition(self) -> None:
         context = "define clause"
+        name = self._template_name(context)
+        self.expect(T_RDELIM, context)
+        self._define(name, context)
+
+    def _template_name(self, context: str) -> str:
+        """The quoted template name after define/template/block."""
         tok = self.next_non_space()
         if tok.kind not in (T_STRING, T_RAWSTRING):
             raise self.unexpected(tok, context)
-        name = self._unquote(tok)
-        self.expect(T_RDELIM, context)
+        return self._unquote(tok)
+
+    def _define(self, name: str, context: str) -> None:
+        """Parse a body up to {{end}}, with only $ in scope, as template ``name``."""
         saved_vars = self.vars
         self.vars = ["$"]
         body, end = self.item_list()
@@ -958,10 +951,7 @@ class Parser:
 
     def _template_control(self, tok: Token) -> TemplateNode:
         context = "template clause"
-        name_tok = self.next_non_space()
-        if name_tok.kind not in (T_STRING, T_RAWSTRING):
-            raise self.unexpected(name_tok, context)
-        name = self._unquote(name_tok)
+        name = self._template_name(context)
         pipe: PipeNode | None = None
         if self.next_non_space().kind != T_RDELIM:
             self.backup()
@@ -970,18 +960,9 @@ class Parser:
 
     def _block_control(self, tok: Token) -> TemplateNode:
         context = "block clause"
-        name_tok = self.next_non_space()
-        if name_tok.kind not in (T_STRING, T_RAWSTRING):
-            raise self.unexpected(name_tok, context)
-        name = self._unquote(name_tok)
+        name = self._template_name(context)
         pipe = self.pipeline(context, T_RDELIM)
-        saved_vars = self.vars
-        self.vars = ["$"]
-        body, end = self.item_list()
-        self.vars = saved_vars
-        if not isinstance(end, _EndNode):
-            raise self.errorf(f"unexpected {end.string()} in {context}")
-        self._add_tree(name, body)
+        self._define(name, context)
         return TemplateNode(tok.pos, line=tok.line, name=name, pipe=pipe)
 
     # -- pipelines ---------------------------------------------------------------------------

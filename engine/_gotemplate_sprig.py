@@ -27,6 +27,8 @@ from engine._gotemplate_fmt import (
     is_list,
     to_json,
 )
+from engine.goglob import clean
+from engine.golayout import DAY_NAMES, MONTH_NAMES, format_time, parse_time
 from engine.gotemplate import ANY, _FuncError, gofunc
 
 MAP = "map[string]interface {}"
@@ -953,28 +955,6 @@ def regex_split(regex: str, s: str, n: int) -> StrList:
 # paths (Go's "path" package, not filepath)
 
 
-def path_clean(p: str) -> str:
-    """path.Clean."""
-    if p == "":
-        return "."
-    rooted = p.startswith("/")
-    parts: list[str] = []
-    for part in p.split("/"):
-        if part in ("", "."):
-            continue
-        if part == "..":
-            if parts and parts[-1] != "..":
-                parts.pop()
-            elif not rooted:
-                parts.append("..")
-            continue
-        parts.append(part)
-    out = "/".join(parts)
-    if rooted:
-        return "/" + out
-    return out or "."
-
-
 @gofunc("string")
 def path_base(p: str) -> str:
     if p == "":
@@ -987,7 +967,7 @@ def path_base(p: str) -> str:
 
 @gofunc("string")
 def path_dir(p: str) -> str:
-    return path_clean(p[: p.rfind("/") + 1])
+    return clean(p[: p.rfind("/") + 1])
 
 
 @gofunc("string")
@@ -1064,204 +1044,12 @@ def _to_time(date: Any) -> _dt.datetime:
 def date_in_zone(fmt: str, date: Any, zone: str) -> str:
     t = _to_time(date)
     tz = _zone(zone) or _dt.timezone.utc
-    return go_time_format(t.astimezone(tz), fmt)
+    return format_time(t.astimezone(tz), fmt)
 
 
 @gofunc("string", ANY)
 def date(fmt: str, d: Any) -> str:
     return date_in_zone(fmt, d, "Local")
-
-
-_STD_CHUNKS = [
-    "January",
-    "Jan",
-    "Monday",
-    "Mon",
-    "MST",
-    "2006",
-    "002",
-    "01",
-    "02",
-    "03",
-    "04",
-    "05",
-    "06",
-    "15",
-    "__2",
-    "_2",
-    "1",
-    "2",
-    "3",
-    "4",
-    "5",
-    "PM",
-    "pm",
-    "-07:00:00",
-    "-070000",
-    "-07:00",
-    "-0700",
-    "-07",
-    "Z07:00:00",
-    "Z070000",
-    "Z07:00",
-    "Z0700",
-    "Z07",
-]
-
-
-def _layout_chunks(layout: str) -> list[tuple[str, str]]:
-    """Split a Go time layout into ("lit", text) and ("std", token) chunks."""
-    chunks: list[tuple[str, str]] = []
-    lit: list[str] = []
-    i = 0
-    while i < len(layout):
-        tok = _std_at(layout, i)
-        if tok is None:
-            lit.append(layout[i])
-            i += 1
-            continue
-        if lit:
-            chunks.append(("lit", "".join(lit)))
-            lit = []
-        chunks.append(("std", tok))
-        i += len(tok)
-    if lit:
-        chunks.append(("lit", "".join(lit)))
-    return chunks
-
-
-def _std_at(layout: str, i: int) -> str | None:
-    rest = layout[i:]
-    if rest[:1] in ".," and rest[1:2] in ("0", "9"):
-        j = 1
-        while j < len(rest) and rest[j] == rest[1]:
-            j += 1
-        if not (j < len(rest) and rest[j].isdigit()):
-            return rest[:j]
-    if rest.startswith(("Jan", "Mon")):
-        if rest.startswith(("January", "Monday")):
-            return "January" if rest.startswith("January") else "Monday"
-        if not rest[3:4].islower() or not rest[3:4]:
-            return rest[:3]
-        return None
-    if rest.startswith("_2006"):
-        return None
-    for tok in _STD_CHUNKS:
-        if rest.startswith(tok) and tok not in ("January", "Jan", "Monday", "Mon"):
-            return tok
-    return None
-
-
-def go_time_format(t: _dt.datetime, layout: str) -> str:
-    """time.Time.Format with a Go reference layout."""
-    out: list[str] = []
-    for kind, tok in _layout_chunks(layout):
-        if kind == "lit":
-            out.append(tok)
-            continue
-        hour12 = t.hour % 12 or 12
-        off = t.utcoffset() or _dt.timedelta(0)
-        secs = int(off.total_seconds())
-        if tok == "2006":
-            out.append(f"{t.year:04d}")
-        elif tok == "06":
-            out.append(f"{t.year % 100:02d}")
-        elif tok == "January":
-            out.append(t.strftime("%B") if False else _MONTHS[t.month - 1])
-        elif tok == "Jan":
-            out.append(_MONTHS[t.month - 1][:3])
-        elif tok == "01":
-            out.append(f"{t.month:02d}")
-        elif tok == "1":
-            out.append(str(t.month))
-        elif tok == "Monday":
-            out.append(_DAYS[t.weekday()])
-        elif tok == "Mon":
-            out.append(_DAYS[t.weekday()][:3])
-        elif tok == "02":
-            out.append(f"{t.day:02d}")
-        elif tok == "2":
-            out.append(str(t.day))
-        elif tok == "_2":
-            out.append(f"{t.day:2d}")
-        elif tok == "002":
-            out.append(f"{t.timetuple().tm_yday:03d}")
-        elif tok == "__2":
-            out.append(f"{t.timetuple().tm_yday:3d}")
-        elif tok == "15":
-            out.append(f"{t.hour:02d}")
-        elif tok == "03":
-            out.append(f"{hour12:02d}")
-        elif tok == "3":
-            out.append(str(hour12))
-        elif tok == "04":
-            out.append(f"{t.minute:02d}")
-        elif tok == "4":
-            out.append(str(t.minute))
-        elif tok == "05":
-            out.append(f"{t.second:02d}")
-        elif tok == "5":
-            out.append(str(t.second))
-        elif tok in ("PM", "pm"):
-            ampm = "PM" if t.hour >= 12 else "AM"
-            out.append(ampm if tok == "PM" else ampm.lower())
-        elif tok == "MST":
-            out.append(_zone_abbrev(t, secs))
-        elif tok[0] in "-Z":
-            out.append(_format_offset(tok, secs))
-        else:  # fractional seconds
-            digits = f"{t.microsecond:06d}000"[: len(tok) - 1]
-            if tok[1] == "9":
-                digits = f"{t.microsecond:06d}".rstrip("0")[: len(tok) - 1]
-                out.append(tok[0] + digits if digits else "")
-            else:
-                out.append(tok[0] + digits)
-    return "".join(out)
-
-
-_MONTHS = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-]
-_DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
-
-
-def _zone_abbrev(t: _dt.datetime, secs: int) -> str:
-    name = t.tzname() or ""
-    if name and not name.startswith(("UTC+", "UTC-", "+", "-")):
-        return name
-    sign = "-" if secs < 0 else "+"
-    secs = abs(secs)
-    hh, mm = secs // 3600, secs % 3600 // 60
-    return f"{sign}{hh:02d}" + (f"{mm:02d}" if mm else "")
-
-
-def _format_offset(tok: str, secs: int) -> str:
-    if tok[0] == "Z" and secs == 0:
-        return "Z"
-    sign = "-" if secs < 0 else "+"
-    a = abs(secs)
-    hh, mm, ss = a // 3600, a % 3600 // 60, a % 60
-    body = tok[1:]
-    if body == "07":
-        return f"{sign}{hh:02d}"
-    if body == "0700":
-        return f"{sign}{hh:02d}{mm:02d}"
-    if body == "07:00":
-        return f"{sign}{hh:02d}:{mm:02d}"
-    if body == "070000":
-        return f"{sign}{hh:02d}{mm:02d}{ss:02d}"
-    return f"{sign}{hh:02d}:{mm:02d}:{ss:02d}"
 
 
 _ZERO_TIME = _dt.datetime(1, 1, 1, tzinfo=_dt.timezone.utc)
@@ -1270,119 +1058,8 @@ _ZERO_TIME = _dt.datetime(1, 1, 1, tzinfo=_dt.timezone.utc)
 @gofunc("string", "string")
 def to_date(fmt: str, s: str) -> _dt.datetime:
     """time.ParseInLocation(fmt, s, time.Local); a failure gives Go's zero time."""
-    parsed = _parse_layout(fmt, s)
+    parsed = parse_time(fmt, s)
     return parsed if parsed is not None else _ZERO_TIME
-
-
-_NUM_WIDTH = {"2006": 4, "01": 2, "02": 2, "15": 2, "03": 2, "04": 2, "05": 2, "06": 2, "002": 3}
-
-
-def _parse_layout(layout: str, s: str) -> _dt.datetime | None:
-    vals = {"year": 1, "month": 1, "day": 1, "hour": 0, "minute": 0, "second": 0, "us": 0}
-    pm: bool | None = None
-    tz: _dt.tzinfo | None = None
-    i = 0
-    for kind, tok in _layout_chunks(layout):
-        if kind == "lit":
-            if not s.startswith(tok, i):
-                return None
-            i += len(tok)
-            continue
-        if tok in ("January", "Jan", "Monday", "Mon"):
-            names = _MONTHS if tok.startswith("Jan") else _DAYS
-            for idx, name in enumerate(names):
-                cand = name if len(tok) > 3 else name[:3]
-                if s[i : i + len(cand)].lower() == cand.lower():
-                    if tok.startswith("Jan"):
-                        vals["month"] = idx + 1
-                    i += len(cand)
-                    break
-            else:
-                return None
-            continue
-        if tok in ("PM", "pm"):
-            word = s[i : i + 2].upper()
-            if word not in ("AM", "PM"):
-                return None
-            pm = word == "PM"
-            i += 2
-            continue
-        if tok == "MST":
-            m = re.match(r"[A-Z]{3,5}|[+-]\d+", s[i:])
-            if not m:
-                return None
-            if m.group(0) == "UTC":
-                tz = _dt.timezone.utc
-            i += len(m.group(0))
-            continue
-        if tok[0] in "-Z":
-            if tok[0] == "Z" and s[i : i + 1] == "Z":
-                tz = _dt.timezone.utc
-                i += 1
-                continue
-            m = re.match(r"([+-])(\d\d):?(\d\d)?:?(\d\d)?", s[i:])
-            if not m:
-                return None
-            sign = -1 if m.group(1) == "-" else 1
-            delta = _dt.timedelta(
-                hours=int(m.group(2)), minutes=int(m.group(3) or 0), seconds=int(m.group(4) or 0)
-            )
-            tz = _dt.timezone(sign * delta)
-            i += len(m.group(0))
-            continue
-        if tok[0] in ".,":
-            m = re.match(r"[.,](\d+)", s[i:])
-            if not m:
-                return None
-            vals["us"] = int((m.group(1) + "000000")[:6])
-            i += len(m.group(0))
-            continue
-        width = _NUM_WIDTH.get(tok)
-        if width is not None:
-            digits = s[i : i + width]
-            if len(digits) != width or not digits.isdigit():
-                return None
-            i += width
-        else:
-            m = re.match(r" ?\d{1,3}" if tok.startswith("_") else r"\d{1,2}", s[i:])
-            if not m:
-                return None
-            digits = m.group(0).strip()
-            i += len(m.group(0))
-        n = int(digits)
-        if tok in ("2006",):
-            vals["year"] = n
-        elif tok == "06":
-            vals["year"] = n + (1900 if n >= 69 else 2000)
-        elif tok in ("01", "1"):
-            vals["month"] = n
-        elif tok in ("02", "2", "_2"):
-            vals["day"] = n
-        elif tok in ("15", "03", "3"):
-            vals["hour"] = n
-        elif tok in ("04", "4"):
-            vals["minute"] = n
-        elif tok in ("05", "5"):
-            vals["second"] = n
-    if i != len(s):
-        return None
-    if pm is not None:
-        vals["hour"] = vals["hour"] % 12 + (12 if pm else 0)
-    try:
-        naive = _dt.datetime(
-            vals["year"],
-            vals["month"],
-            vals["day"],
-            vals["hour"],
-            vals["minute"],
-            vals["second"],
-            vals["us"],
-        )
-    except ValueError:
-        return None
-    if tz is not None:
-        return naive.replace(tzinfo=tz)
-    return naive.astimezone()
 
 
 @gofunc(TIME)
@@ -1407,15 +1084,15 @@ def time_method(t: _dt.datetime, name: str) -> Callable[..., Any] | None:
     methods: dict[str, Callable[..., Any]] = {
         "Unix": gofunc()(lambda: int(t.timestamp())),
         "UnixNano": gofunc()(lambda: int(t.timestamp() * 1_000_000) * 1000),
-        "Format": gofunc("string")(lambda layout: go_time_format(t, layout)),
+        "Format": gofunc("string")(lambda layout: format_time(t, layout)),
         "Year": gofunc()(lambda: t.year),
         "Day": gofunc()(lambda: t.day),
         "Hour": gofunc()(lambda: t.hour),
         "Minute": gofunc()(lambda: t.minute),
         "Second": gofunc()(lambda: t.second),
         "YearDay": gofunc()(lambda: t.timetuple().tm_yday),
-        "Month": gofunc()(lambda: _MONTHS[t.month - 1]),
-        "Weekday": gofunc()(lambda: _DAYS[t.weekday()]),
+        "Month": gofunc()(lambda: MONTH_NAMES[t.month - 1]),
+        "Weekday": gofunc()(lambda: DAY_NAMES[t.weekday()]),
         "UTC": gofunc()(lambda: t.astimezone(_dt.timezone.utc)),
         "Local": gofunc()(lambda: t.astimezone()),
         "String": gofunc()(lambda: format_value(t)),
@@ -1790,7 +1467,7 @@ def sprig_functions(env: Mapping[str, str]) -> dict[str, Callable[..., Any]]:
         # paths
         "base": path_base,
         "dir": path_dir,
-        "clean": _s1(path_clean),
+        "clean": _s1(clean),  # path.Clean is filepath.Clean on Unix
         "ext": path_ext,
         "isAbs": _s1(lambda p: p.startswith("/")),
         # encoding

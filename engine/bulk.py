@@ -20,17 +20,19 @@ directories holding a ``skaffold.yaml`` below the roots, or an explicit list of 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from engine.errors import ConfigError, DigestError, SkrenderError, UsageError
-from engine.services import DEFAULT_BRANCH_TEMPLATE, Service
+from engine.services import DEFAULT_BRANCH_TEMPLATE
+from engine.services import Service as Service  # bulk's unit of work, re-exported
 
 CONFIG_FILE = "skrender-bulk.yaml"
 MANIFEST_NAME = "manifest.yaml"
@@ -448,7 +450,26 @@ def render_request(
     return _flags.render_request(args, service.directory, env)
 
 
+_parsed_args: dict[Environment, argparse.Namespace] = {}
+_parsed_args_lock = threading.Lock()
+
+
 def _parse_render_args(environment: Environment) -> argparse.Namespace:
+    """The environment's render flags, parsed once per process (building the parser costs
+    more than the rest of a warm render's argument handling): a fresh copy per call, since
+    ``resolve_flags`` fills it in from the service's environment."""
+    import copy
+
+    with _parsed_args_lock:
+        parsed = _parsed_args.get(environment)
+    if parsed is None:
+        parsed = _parse_args_uncached(environment)
+        with _parsed_args_lock:
+            _parsed_args[environment] = parsed
+    return copy.deepcopy(parsed)
+
+
+def _parse_args_uncached(environment: Environment) -> argparse.Namespace:
     from engine.cli import ArgumentParser
     from engine.commands import _flags
 
@@ -600,40 +621,59 @@ _REPO_WIDE: tuple[tuple[str, ...], ...] = (
 
 
 def _prime_repo(top: str, services: Sequence[Service], env: Mapping[str, str]) -> int:
+    # The repository-wide questions run concurrently (each is a git process) while this
+    # thread walks the service directories.
+    with ThreadPoolExecutor(max_workers=len(_REPO_WIDE) + 2) as pool:
+        toplevel = pool.submit(_git_or_none, top, ("rev-parse", "--show-toplevel"), env)
+        asked = {args: pool.submit(_git_or_none, top, args, env) for args in _REPO_WIDE}
+        status = pool.submit(_status_or_none, top, env)
+        walked = [(s, list(_service_dirs(s.directory))) for s in services]
+        found_top = toplevel.result()
+        answers = {args: f.result() for args, f in asked.items()}
+        changed = status.result()
+    real_top = os.path.realpath(top)
+    if found_top is None or changed is None:
+        return 0
+    if os.path.realpath(found_top) != real_top or _ceiling_inside(env, real_top):
+        return 0
+    # a failed question (e.g. no commit yet) is left to each directory to ask (and fail)
+    known = [(args, output) for args, output in answers.items() if output is not None]
+    dirty = [p.rstrip("/") for p in changed]
+    primed: list[tuple[str, tuple[str, ...], str]] = []
+    count = 0
+    for service, directories in walked:
+        real_service = os.path.realpath(service.directory)
+        for directory in directories:
+            # os.walk joins names to the service path: the real path follows the same way
+            real = real_service + directory[len(os.path.abspath(service.directory)) :]
+            rel = os.path.relpath(real, real_top).replace(os.sep, "/")
+            primed.extend((directory, args, output) for args, output in known)
+            if not any(_below(p, rel) for p in dirty):
+                primed.append((directory, ("status", ".", "--porcelain"), ""))
+            count += 1
+    from engine import git
+
+    git.prime(primed, env=env)
+    return count
+
+
+def _git_or_none(top: str, args: tuple[str, ...], env: Mapping[str, str]) -> str | None:
     from engine import git
     from engine.errors import ToolError
 
     try:
-        toplevel = git.run_git(top, "rev-parse", "--show-toplevel", env=env)
+        return git.run_git(top, *args, env=env)
     except ToolError:
-        return 0
-    real_top = os.path.realpath(top)
-    if os.path.realpath(toplevel) != real_top or _ceiling_inside(env, real_top):
-        return 0
-    answers: dict[tuple[str, ...], str] = {}
-    for args in _REPO_WIDE:
-        try:
-            answers[args] = git.run_git(top, *args, env=env)
-        except ToolError:
-            continue  # e.g. no commit yet: let each directory ask (and fail) itself
+        return None
+
+
+def _status_or_none(top: str, env: Mapping[str, str]) -> list[str] | None:
+    from engine.errors import ToolError
+
     try:
-        dirty = [p.rstrip("/") for p in _status_paths(top, env)]
+        return _status_paths(top, env)
     except ToolError:
-        return 0
-    primed: list[tuple[str, tuple[str, ...], str]] = []
-    count = 0
-    for service in services:
-        real_service = os.path.realpath(service.directory)
-        for directory in _service_dirs(service.directory):
-            # os.walk joins names to the service path: the real path follows the same way
-            real = real_service + directory[len(os.path.abspath(service.directory)) :]
-            rel = os.path.relpath(real, real_top).replace(os.sep, "/")
-            primed.extend((directory, args, output) for args, output in answers.items())
-            if not any(_below(p, rel) for p in dirty):
-                primed.append((directory, ("status", ".", "--porcelain"), ""))
-            count += 1
-    git.prime(primed, env=env)
-    return count
+        return None
 
 
 def _below(path: str, directory: str) -> bool:
@@ -703,18 +743,34 @@ def run_bulk(options: BulkOptions, progress: ProgressCallback | None = None) -> 
     outcomes = [RenderOutcome(s.name, e.name) for s, e in tasks]
     processes = min(os.cpu_count() or 1, len(options.services))
     methods = multiprocessing.get_all_start_methods()
-    if processes > 1 and len(tasks) >= 8 and "fork" in methods:
-        _preload()
-        stats = _run_forked(options, tasks, outcomes, jobs, processes, progress)
-    else:
-        cache = kcache.KustomizeCache(options.cache_dir, jobs=jobs)
-        _run_threads(options, tasks, outcomes, range(len(tasks)), cache, jobs, progress)
-        stats = {
-            "hits": cache.stats.hits,
-            "misses": cache.stats.misses,
-            "uncacheable": cache.stats.uncacheable,
-        }
+    with _parse_store(options.cache_dir):
+        if processes > 1 and len(tasks) >= 8 and "fork" in methods:
+            _preload()
+            stats = _run_forked(options, tasks, outcomes, jobs, processes, progress)
+        else:
+            cache = kcache.KustomizeCache(options.cache_dir, jobs=jobs)
+            _run_threads(options, tasks, outcomes, range(len(tasks)), cache, jobs, progress)
+            stats = {
+                "hits": cache.stats.hits,
+                "misses": cache.stats.misses,
+                "uncacheable": cache.stats.uncacheable,
+            }
     return BulkResult(outcomes, time.perf_counter() - start, stats)
+
+
+@contextlib.contextmanager
+def _parse_store(cache_dir: str | None) -> Iterator[None]:
+    """With a cache directory, parsed skaffold configs persist between runs
+    (:class:`engine.kcache.ConfigStore`); forked workers inherit the setting."""
+    from engine import config, kcache
+
+    previous = config.parse_store
+    if cache_dir is not None:
+        config.parse_store = kcache.ConfigStore(cache_dir)
+    try:
+        yield
+    finally:
+        config.parse_store = previous
 
 
 def _preload() -> None:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from engine import schema
 from engine.errors import ConfigError
@@ -111,9 +112,64 @@ def _yaml_docs(data: bytes) -> list[Any]:
         raise ConfigError(f"{_PARSE_FILE}parsing api version: {detail}") from None
 
 
+# parse_file's results by (path, sha256 of the bytes): `skrender bulk` loads each service's
+# config once per environment, and upgrading an old apiVersion is most of a warm render's
+# parsing.  Keyed by content, so an edited file is parsed afresh; bounded, so a long-lived
+# process cannot grow it without limit.
+_PARSED: dict[tuple[str, bytes], list[tuple[str, Doc]]] = {}
+_PARSED_MAX = 512
+_parsed_lock = threading.Lock()
+
+
+class ParseStore(Protocol):
+    """A persistent layer under the memo (``engine.kcache.ConfigStore``, set by bulk)."""
+
+    def get(self, path: str, digest: bytes) -> list[tuple[str, Doc]] | None:
+        """The stored result for this file content, or None."""
+
+    def put(self, path: str, digest: bytes, parsed: list[tuple[str, Doc]]) -> None:
+        """Remember a successful parse."""
+
+
+# None (the default): parse results live only as long as the process.
+parse_store: ParseStore | None = None
+
+
 def parse_file(path: str) -> list[tuple[str, Doc]]:
-    """(original apiVersion, latest-schema document) for every document of a config file."""
+    """(original apiVersion, latest-schema document) for every document of a config file.
+
+    The documents are the caller's own (a fresh copy per call): they may be modified.
+    """
+    import hashlib
+
     data, _ = _read_with_fallback(path)
+    key = (path, hashlib.sha256(data).digest())
+    with _parsed_lock:
+        known = _PARSED.get(key)
+    if known is None:
+        store = parse_store
+        known = store.get(*key) if store is not None else None
+        if known is None:
+            known = _parse_data(path, data)
+            if store is not None:
+                store.put(*key, known)
+        with _parsed_lock:
+            if len(_PARSED) >= _PARSED_MAX:
+                _PARSED.clear()
+            _PARSED[key] = known
+    return [(version, _copy_plain(doc)) for version, doc in known]
+
+
+def _copy_plain(value: Any) -> Any:
+    """A copy of decoded YAML (dicts, lists, immutable scalars); much cheaper than deepcopy."""
+    if isinstance(value, dict):
+        return {k: _copy_plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy_plain(v) for v in value]
+    return value
+
+
+def _parse_data(path: str, data: bytes) -> list[tuple[str, Doc]]:
     if b"apiVersion" not in data:
         raise ConfigError(_PARSE_FILE + "missing apiVersion")
     docs = _yaml_docs(data)

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from engine._gotemplate_fmt import (
     StrMap,
+    escape_runes,
     format_value,
     go_type,
     sprint,
@@ -242,37 +243,21 @@ def _eval_args(args: Sequence[Any]) -> str:
 
 
 def _html(*args: Any) -> str:
-    s = _eval_args(args)
-    out = []
-    for ch in s:
-        out.append(
-            {
-                "&": "&amp;",
-                "'": "&#39;",
-                "<": "&lt;",
-                ">": "&gt;",
-                '"': "&#34;",
-                "\0": "\ufffd",
-            }.get(ch, ch)
-        )
-    return "".join(out)
+    return escape_runes(_eval_args(args), _HTML_ESCAPES)
+
+
+_HTML_ESCAPES = {"&": "&amp;", "'": "&#39;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "\0": "\ufffd"}
 
 
 def _js(*args: Any) -> str:
-    s = _eval_args(args)
-    out = []
-    for ch in s:
-        if ch == "\\":
-            out.append("\\\\")
-        elif ch == "'":
-            out.append("\\'")
-        elif ch == '"':
-            out.append('\\"')
-        elif ch in "<>&=" or ord(ch) < 0x20 or not ch.isprintable():
-            out.append(f"\\u{ord(ch):04X}")
-        else:
-            out.append(ch)
-    return "".join(out)
+    return escape_runes(_eval_args(args), _JS_ESCAPES, _js_needs_hex, upper_hex=True)
+
+
+_JS_ESCAPES = {"\\": "\\\\", "'": "\\'", '"': '\\"'}
+
+
+def _js_needs_hex(ch: str) -> bool:
+    return ch in "<>&=" or ch < "\x20" or not ch.isprintable()
 
 
 def _urlquery(*args: Any) -> str:

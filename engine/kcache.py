@@ -440,6 +440,73 @@ def _store(path: str, data: bytes) -> None:
         pass
 
 
+class ConfigStore:
+    """Parsed skaffold configs (``engine.config.parse_file`` results) that survive runs.
+
+    Parsing an old apiVersion means upgrading it through every later schema, the largest
+    part of loading a config; a warm bulk run reads the result instead.  An entry is keyed by
+    the file's path and content hash and filed under a stamp of skrender's own source code,
+    so a changed file or a changed skrender never reads an old entry.  Only plain data is
+    stored (string keys; strings, numbers, booleans, null): anything else (a YAML timestamp,
+    a non-string map key) is parsed each run, as JSON could not return it unchanged.
+    """
+
+    def __init__(self, directory: str) -> None:
+        self.directory = os.path.join(directory, "config", "v1", _code_stamp())
+
+    def _path(self, path: str, digest: bytes) -> str:
+        key = hashlib.sha256(path.encode("utf-8", "surrogateescape") + b"\0" + digest).hexdigest()
+        return os.path.join(self.directory, key[:2], key + ".json")
+
+    def get(self, path: str, digest: bytes) -> list[tuple[str, dict[str, Any]]] | None:
+        """The stored parse of this content, or None (missing or unreadable entry)."""
+        try:
+            with open(self._path(path, digest), encoding="utf-8") as handle:
+                record = json.load(handle)
+        except (OSError, ValueError):
+            return None
+        if not isinstance(record, list) or not all(
+            isinstance(e, list) and len(e) == 2 and isinstance(e[0], str) and isinstance(e[1], dict)
+            for e in record
+        ):
+            return None
+        return [(version, doc) for version, doc in record]
+
+    def put(self, path: str, digest: bytes, parsed: list[tuple[str, dict[str, Any]]]) -> None:
+        """Store a parse made of plain data; anything else is not stored."""
+        if all(_plain(doc) for _, doc in parsed):
+            data = json.dumps([[v, d] for v, d in parsed], ensure_ascii=False, allow_nan=True)
+            _store(self._path(path, digest), data.encode("utf-8"))
+
+
+def _plain(value: object) -> bool:
+    """JSON returns exactly this value: str keys; str, int, float, bool, None leaves."""
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_plain(v) for v in value)
+    return value is None or type(value) in (str, int, float, bool)
+
+
+_stamp: list[str] = []
+
+
+def _code_stamp() -> str:
+    """A hash of skrender's Python sources: entries written by other code are never read."""
+    if not _stamp:
+        package = os.path.dirname(os.path.abspath(__file__))
+        digest = hashlib.sha256()
+        for directory, dirs, files in os.walk(package):
+            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+            for name in sorted(f for f in files if f.endswith(".py")):
+                path = os.path.join(directory, name)
+                digest.update(os.path.relpath(path, package).encode("utf-8") + b"\0")
+                with open(path, "rb") as handle:
+                    digest.update(hashlib.sha256(handle.read()).digest())
+        _stamp.append(digest.hexdigest()[:24])
+    return _stamp[0]
+
+
 def default_cache_dir(env: Mapping[str, str] | None = None) -> str:
     """$XDG_CACHE_HOME/skrender, else ~/.cache/skrender."""
     environ = os.environ if env is None else env

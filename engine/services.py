@@ -28,7 +28,8 @@ PLACEHOLDERS = ("service", "environment")
 
 # Directories never searched for services: VCS metadata, dependency caches.
 _SKIPPED_DIRS = frozenset({"node_modules", "vendor", "__pycache__"})
-_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+# "{{", "}}", a "{name}" placeholder, a lone brace, or a run of other text
+_TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]|[^{}]+")
 
 
 @dataclass(frozen=True)
@@ -125,20 +126,26 @@ def expand(template: str, values: Mapping[str, str], *, flag: str) -> str:
 
     An unknown placeholder is a usage error naming ``flag`` and the valid placeholders.
     """
-    escaped = template.replace("{{", "\0").replace("}}", "\1")
-
-    def substitute(match: re.Match[str]) -> str:
-        key = match.group(1)
-        if key not in values:
-            valid = ", ".join("{" + k + "}" for k in values)
-            raise UsageError(f"{flag} {template!r}: unknown placeholder {{{key}}} (use {valid})")
-        return values[key]
-
-    rest = _PLACEHOLDER.sub("", escaped)
-    if "{" in rest or "}" in rest:
-        raise UsageError(f"{flag} {template!r}: unbalanced brace (write {{{{ or }}}} for one)")
-    out = _PLACEHOLDER.sub(substitute, escaped)
-    return out.replace("\0", "{").replace("\1", "}")
+    # One left-to-right scan, as Python's str.format reads "{{{service}}}" ("{" + value +
+    # "}"); replacing "{{" and "}}" first would pair the wrong braces.
+    parts: list[str] = []
+    for match in _TOKEN.finditer(template):
+        token = match.group(0)
+        if token in ("{{", "}}"):
+            parts.append(token[0])
+        elif match.group(1) is not None:
+            key = match.group(1)
+            if key not in values:
+                valid = ", ".join("{" + k + "}" for k in values)
+                raise UsageError(
+                    f"{flag} {template!r}: unknown placeholder {{{key}}} (use {valid})"
+                )
+            parts.append(values[key])
+        elif token in ("{", "}"):
+            raise UsageError(f"{flag} {template!r}: unbalanced brace (write {{{{ or }}}} for one)")
+        else:
+            parts.append(token)
+    return "".join(parts)
 
 
 def _walk(top: str) -> Iterable[str]:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from engine import bulk, cli, git, kcache
+from engine import bulk, cli, git, kcache, services
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "golden" / "tool"))
@@ -85,7 +86,7 @@ def test_bulk_matches_single_renders_with_and_without_cache(monorepo: Path, tmp_
     assert plain.cache["hits"] == 0
     for service in bulk.discover_services([str(monorepo)]):
         for env in ENVS:
-            expected = _single_render(Path(service.path), env, tmp_path / "single.yaml")
+            expected = _single_render(Path(service.directory), env, tmp_path / "single.yaml")
             for run in ("cold", "warm", "plain"):
                 got = tmp_path / run / service.name / env.name / "manifest.yaml"
                 assert got.read_bytes() == expected, (run, service.name, env.name)
@@ -104,13 +105,13 @@ def test_new_commit_retags_from_cache(monorepo: Path, tmp_path: Path) -> None:
     service = bulk.discover_services([str(monorepo)])[0]
     text = (tmp_path / "out" / service.name / "production" / "manifest.yaml").read_text()
     assert f"production-{sha}" in text
-    expected = _single_render(Path(service.path), ENVS[1], tmp_path / "single.yaml")
+    expected = _single_render(Path(service.directory), ENVS[1], tmp_path / "single.yaml")
     assert text.encode() == expected
 
 
 def test_dirty_directory_is_left_to_git(monorepo: Path, tmp_path: Path) -> None:
     services = bulk.discover_services([str(monorepo)])
-    (Path(services[0].path) / "src" / "api" / "main.txt").write_text("edited\n")
+    (Path(services[0].directory) / "src" / "api" / "main.txt").write_text("edited\n")
     result = bulk.run_bulk(_options(monorepo, tmp_path / "out", None))
     dirty = {i["tag"] for o in result.outcomes if o.service == services[0].name for i in o.images}
     clean = {i["tag"] for o in result.outcomes if o.service == services[1].name for i in o.images}
@@ -122,7 +123,7 @@ def test_one_failure_does_not_stop_the_others(monorepo: Path, tmp_path: Path) ->
     services = bulk.discover_services([str(monorepo)])
     out = tmp_path / "out"
     bulk.run_bulk(_options(monorepo, out, None))
-    broken = Path(services[1].path) / "kubernetes" / "base" / "kustomization.yaml"
+    broken = Path(services[1].directory) / "kubernetes" / "base" / "kustomization.yaml"
     previous = (out / services[1].name / "develop" / "manifest.yaml").read_bytes()
     broken.write_text("resources:\n- missing.yaml\n")
     result = bulk.run_bulk(_options(monorepo, out, tmp_path / "cache"))
@@ -164,19 +165,72 @@ def test_cli_exit_code_report_and_summary(monorepo: Path, tmp_path: Path) -> Non
     (monorepo / "services" / "svc002" / "skaffold.yaml").write_text("apiVersion: nope\n")
     done = subprocess.run(argv, capture_output=True, text=True, env=env)
     assert done.returncode == 1
-    assert "FAILED services/svc002 develop" in done.stderr
+    assert "FAILED svc002 develop" in done.stderr
 
 
 def test_shard_is_a_stable_partition() -> None:
-    services = [bulk.Service(f"services/svc{i:03d}", f"/x/{i}") for i in range(50)]
+    services = [bulk.Service(f"svc{i:03d}", f"/x/svc{i:03d}", "", ".") for i in range(50)]
     parts = [bulk.shard(services, k, 3) for k in (1, 2, 3)]
     assert sorted(s.name for p in parts for s in p) == [s.name for s in services]
     assert all(parts)
-    assert bulk.shard_of("services/svc000", 3) == bulk.shard_of("services/svc000", 3)
+    assert bulk.shard_of("svc000", 3) == bulk.shard_of("svc000", 3)
     assert bulk.parse_shard("2/3") == (2, 3)
     for bad in ("0/3", "4/3", "x", "1/0"):
         with pytest.raises(bulk.UsageError):
             bulk.parse_shard(bad)
+
+
+def test_services_are_named_like_gitops_names_them(monorepo: Path, tmp_path: Path) -> None:
+    found = bulk.discover_services([str(monorepo)])
+    assert [s.name for s in found] == ["svc000", "svc001", "svc002", "svc003"]
+    assert all(s.name == services.service_name(s.directory) for s in found)
+    result = bulk.run_bulk(_options(monorepo, tmp_path / "out", None))
+    assert not result.failed
+    layout = sorted(
+        str(p.relative_to(tmp_path / "out")) for p in (tmp_path / "out").rglob("*.yaml")
+    )
+    assert layout[:2] == ["svc000/develop/manifest.yaml", "svc000/production/manifest.yaml"]
+    assert len(layout) == 8
+
+
+def test_globs_and_excludes_select_services(monorepo: Path) -> None:
+    by_glob = bulk.discover_services([str(monorepo)], patterns=["services/svc00[12]"])
+    assert [s.name for s in by_glob] == ["svc001", "svc002"]
+    # exclude globs match a name or the path below the root
+    left = bulk.discover_services([str(monorepo)], exclude=["svc000", "services/svc003"])
+    assert [s.name for s in left] == ["svc001", "svc002"]
+
+
+def test_two_services_with_one_name_are_a_config_error(monorepo: Path) -> None:
+    twin = monorepo / "legacy" / "svc001"
+    shutil.copytree(monorepo / "services" / "svc001", twin)
+    with pytest.raises(bulk.ConfigError) as info:
+        bulk.discover_services([str(monorepo)])
+    message = str(info.value)
+    assert "'svc001'" in message
+    assert os.path.join("legacy", "svc001") in message
+    assert os.path.join("services", "svc001") in message
+    # excluding one of the two resolves the clash
+    kept = bulk.discover_services([str(monorepo)], exclude=["legacy/*"])
+    assert [s.directory for s in kept if s.name == "svc001"] == [
+        str(monorepo / "services" / "svc001")
+    ]
+
+
+def test_branch_template_placeholders_are_checked_up_front(monorepo: Path, tmp_path: Path) -> None:
+    options = _options(
+        monorepo, tmp_path / "out", None, publish_repo="/nowhere", branch_template="{svc}/x"
+    )
+    with pytest.raises(bulk.UsageError, match=r"unknown placeholder \{svc\}"):
+        bulk.run_bulk(options)
+    assert not (tmp_path / "out").exists()
+    assert bulk.publish_target(
+        options.__class__(
+            (), (), "", branch_template="{{{service}}}-{environment}", publish_path="{service}"
+        ),
+        "foo",
+        "prod",
+    ) == ("{foo}-prod", "foo")
 
 
 def test_changed_since_selects_services_by_inputs(monorepo: Path) -> None:
@@ -185,7 +239,7 @@ def test_changed_since_selects_services_by_inputs(monorepo: Path) -> None:
         ["git", "rev-parse", "HEAD"], cwd=monorepo, capture_output=True, text=True
     ).stdout.strip()
     assert bulk.select_changed(services, ENVS, bulk.changed_paths(str(monorepo), head)) == []
-    (Path(services[2].path) / "kubernetes" / "base" / "extra.txt").write_text("x\n")
+    (Path(services[2].directory) / "kubernetes" / "base" / "extra.txt").write_text("x\n")
     _commit(monorepo, "touch svc002")
     (monorepo / "README.md").write_text("untracked change\n")
     changed = bulk.changed_paths(str(monorepo), head)
@@ -262,3 +316,76 @@ def test_config_file_and_env_specs(tmp_path: Path) -> None:
     path.write_text("environments:\n  x:\n    argz: []\n")
     with pytest.raises(bulk.ConfigError, match=r"environments\.x"):
         bulk.load_config(str(path))
+
+
+# --- publishing -----------------------------------------------------------------------------
+
+
+def _git_out(*args: str, cwd: Path | None = None) -> str:
+    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, check=True)
+    return done.stdout.decode()
+
+
+def _branches(bare: Path) -> dict[str, str]:
+    """branch -> tip commit of a bare repository."""
+    lines = _git_out(
+        "--git-dir", str(bare), "for-each-ref", "--format=%(refname:short) %(objectname)"
+    )
+    return dict(line.split() for line in lines.splitlines())
+
+
+def test_publish_commits_each_render_to_its_branch_once(monorepo: Path, tmp_path: Path) -> None:
+    bare = tmp_path / "manifests.git"
+    _git_out("init", "--quiet", "--bare", str(bare))
+    out = tmp_path / "out"
+    options = _options(monorepo, out, tmp_path / "cache", publish_repo=bare.as_uri())
+    first = bulk.run_bulk(options)
+    assert not first.failed
+    tips = _branches(bare)
+    names = [s.name for s in bulk.discover_services([str(monorepo)])]
+    assert sorted(tips) == sorted(f"{n}/{e.name}" for n in names for e in ENVS)
+    head = _git_out("rev-parse", "HEAD", cwd=monorepo).strip()
+    for name in names:
+        for env in ENVS:
+            branch = f"{name}/{env.name}"
+            files = _git_out("--git-dir", str(bare), "ls-tree", "-r", "--name-only", branch)
+            assert files == "manifest.yaml\n"
+            published = subprocess.run(
+                ["git", "--git-dir", str(bare), "show", f"{branch}:manifest.yaml"],
+                capture_output=True,
+                check=True,
+            ).stdout
+            assert published == (out / name / env.name / "manifest.yaml").read_bytes()
+            message = _git_out("--git-dir", str(bare), "log", "-1", "--format=%B", branch)
+            assert f"Skrender-Service: {name}\n" in message
+            assert f"Skrender-Environment: {env.name}\n" in message
+            assert f"Skrender-Source-Commit: {head}\n" in message
+    assert all(o.publish and o.publish["changed"] for o in first.outcomes)
+
+    # the same inputs again, from the command line: every branch is up to date, no commit
+    argv = [sys.executable, "-m", "engine", "bulk", str(monorepo), "--out", str(out)]
+    argv += ["--cache-dir", str(tmp_path / "cache"), "--publish", "--repo", bare.as_uri()]
+    for env in ENVS:
+        argv += ["--env", f"{env.name}={','.join(env.args)}"]
+    environ = {**os.environ, "PYTHONPATH": str(ROOT)}
+    argv += ["--default-repo", "gcr.io/p"]
+    done = subprocess.run(argv, capture_output=True, env=environ)
+    assert done.returncode == 0, done.stderr.decode()
+    assert _branches(bare) == tips
+    report = json.loads((out / "report.json").read_text())
+    assert [r["publish"]["changed"] for r in report["renders"]] == [False] * 8
+    assert report["renders"][0]["publish"]["branch"] == f"{names[0]}/develop"
+
+    # one service's production overlay changes: only its production branch gets a commit
+    overlay = Path(bulk.discover_services([str(monorepo)])[1].directory)
+    kustomization = overlay / "kubernetes" / "overlays" / "production" / "kustomization.yaml"
+    kustomization.write_text(kustomization.read_text().replace("count: 3", "count: 5"))
+    third = bulk.run_bulk(options)
+    assert not third.failed
+    moved = {b for b, tip in _branches(bare).items() if tips.get(b) != tip}
+    assert moved == {f"{names[1]}/production"}
+    log = _git_out("--git-dir", str(bare), "rev-list", f"{names[1]}/production").split()
+    assert len(log) == 2
+    published = _git_out("--git-dir", str(bare), "show", f"{names[1]}/production:manifest.yaml")
+    assert "replicas: 5" in published
+    assert published.encode() == (out / names[1] / "production" / "manifest.yaml").read_bytes()

@@ -92,6 +92,25 @@ def test_fields_like_get_template_fields() -> None:
             "template: envTemplate:1: expected end; found {{else}}",
         ),
         ('{{ .A "x"y }}', 'template: envTemplate:1: unexpected "y" in operand'),
+        ("{{ 'a }}", "template: envTemplate:1: unterminated character constant"),
+        ("{{ '\\", "template: envTemplate:1: unterminated character constant"),
+        ("{{ printf@ }}", "template: envTemplate:1: bad character U+0040 '@'"),
+        ("{{ $@ }}", "template: envTemplate:1: bad character U+0040 '@'"),
+        ("{{ define 1 }}{{ end }}", 'template: envTemplate:1: unexpected "1" in define clause'),
+        ('{{ define "a" x }}', 'template: envTemplate:1: unexpected "x" in define clause'),
+        (
+            '{{ block "b" . }}B{{ else }}{{ end }}',
+            "template: envTemplate:1: unexpected {{else}} in block clause",
+        ),
+        ("{{ template 1 }}", 'template: envTemplate:1: unexpected "1" in template clause'),
+        (
+            '{{ $y := 1 }}{{ define "x" }}{{ $y }}{{ end }}',
+            'template: envTemplate:1: undefined variable "$y"',
+        ),
+        (
+            '{{ define "x" }}a{{ end }}{{ block "x" . }}b{{ end }}',
+            'template: envTemplate:1: template: multiple definition of template "x"',
+        ),
     ],
 )
 def test_parse_errors(text: str, msg: str) -> None:
@@ -408,6 +427,17 @@ def test_plain_parse_has_only_builtins() -> None:
             "1577836800",
         ),
         ('{{ toDate "2006-01-02" "bad" }}', "0001-01-01 00:00:00 +0000 UTC"),
+        # An offset that is not Local's gives Go a FixedZone without a name.
+        (
+            '{{ toDate "2006-01-02T15:04:05.000Z07:00" "2020-01-01T00:00:00.105+01:23" }}',
+            "2020-01-01 00:00:00.105 +0123 +0123",
+        ),
+        (
+            '{{ (toDate "2006-01-02T15:04:05.000Z07:00" "2020-01-01T00:00:00.105+01:23").Format'
+            ' ".99 MST Jan Monday" }}',
+            ".1 +0123 Jan Wednesday",
+        ),
+        ('{{ clean "a//b/../c/." }} {{ dir "/a/b/" }} {{ clean "../../x" }}', "a/c /a/b ../../x"),
         (
             '{{ uuidv4 | len }} {{ randAlphaNum 8 | len }} {{ randNumeric 3 | regexMatch "^[0-9]{3}$" }}',  # noqa: E501
             "36 8 true",

@@ -75,12 +75,13 @@ def add_parser(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run the bulk render; 0 when every render succeeded, 1 otherwise."""
     from engine import bulk, kcache
+    from engine.services import DEFAULT_BRANCH_TEMPLATE
 
     cwd = os.getcwd()
     config = _load_config(args, cwd)
     environments = _environments(args, config)
     roots = args.roots or ["."]
-    services = bulk.discover_services(
+    selected = bulk.discover_services(
         roots,
         patterns=args.service or list(config.services),
         exclude=list(args.exclude) + list(config.exclude),
@@ -88,12 +89,12 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.shard:
         index, count = bulk.parse_shard(args.shard)
-        services = bulk.shard(services, index, count)
+        selected = bulk.shard(selected, index, count)
     if args.changed_since:
         changed = bulk.changed_paths(roots[0], args.changed_since)
-        services = bulk.select_changed(services, environments, changed)
+        selected = bulk.select_changed(selected, environments, changed)
     if args.list:
-        for service in services:
+        for service in selected:
             sys.stdout.write(f"{service.name}\t{service.directory}\n")
         return 0
     repo = args.repo or config.publish_repo
@@ -102,15 +103,13 @@ def run(args: argparse.Namespace) -> int:
 
         raise UsageError("--publish needs --repo (or publish.repo in the bulk config)")
     options = bulk.BulkOptions(
-        services=tuple(services),
+        services=tuple(selected),
         environments=environments,
         out_dir=os.path.abspath(args.out),
         jobs=args.jobs,
         cache_dir=None if args.no_cache else (args.cache_dir or kcache.default_cache_dir()),
         publish_repo=repo if args.publish else None,
-        branch_template=args.branch_template
-        or config.branch_template
-        or bulk.DEFAULT_BRANCH_TEMPLATE,
+        branch_template=args.branch_template or config.branch_template or DEFAULT_BRANCH_TEMPLATE,
         publish_path=config.publish_path,
     )
     display = Progress(sys.stderr, _progress_mode(args.progress, sys.stderr))

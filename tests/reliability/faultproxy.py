@@ -20,6 +20,7 @@ script is consulted.  ``injected`` counts every fault actually applied.
 from __future__ import annotations
 
 import collections
+import contextlib
 import socket
 import struct
 import threading
@@ -87,6 +88,11 @@ class FaultProxy:
     def _handle(self, client: socket.socket) -> None:
         try:
             client.settimeout(30)
+            first = client.recv(1, socket.MSG_PEEK)
+            if first and not first.isalpha():
+                # not HTTP (a TLS probe of an http registry): relay the bytes untouched
+                self._tunnel(client)
+                return
             request = _read_message(client, request=True)
             if request is None:
                 return
@@ -98,6 +104,24 @@ class FaultProxy:
             pass
         finally:
             client.close()
+
+    def _tunnel(self, client: socket.socket) -> None:
+        with socket.create_connection(self.upstream, timeout=30) as up:
+
+            def pump(src: socket.socket, dst: socket.socket) -> None:
+                try:
+                    while data := src.recv(65536):
+                        dst.sendall(data)
+                except OSError:
+                    pass
+                finally:
+                    with contextlib.suppress(OSError):
+                        dst.shutdown(socket.SHUT_WR)
+
+            back = threading.Thread(target=pump, args=(up, client), daemon=True)
+            back.start()
+            pump(client, up)
+            back.join(timeout=30)
 
     def _apply(
         self, fault: str, client: socket.socket, head: bytes, body: bytes, is_head: bool

@@ -21,7 +21,7 @@ MEMORY_LIMIT = 1024 * 1024 * 1024  # 1 GiB of address space: a bomb expanded wou
 
 
 def _bomb(levels: int = 9, width: int = 9) -> str:
-    """"Billion laughs": each anchor is a list of ``width`` aliases of the previous one."""
+    """ "Billion laughs": each anchor is a list of ``width`` aliases of the previous one."""
     lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
     for i in range(1, levels + 1):
         lines.append(f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * width) + "]")
@@ -150,7 +150,9 @@ def _fake_tool(bin_dir: Path, name: str) -> None:
 
 
 def test_hung_kustomize_times_out(tmp_path: Path) -> None:
-    config = SKAFFOLD_YAML.replace("  rawYaml:\n  - k8s/*.yaml\n", "  kustomize:\n    paths:\n    - k8s\n")
+    config = SKAFFOLD_YAML.replace(
+        "  rawYaml:\n  - k8s/*.yaml\n", "  kustomize:\n    paths:\n    - k8s\n"
+    )
     tree = make_tree(
         tmp_path / "app",
         {"skaffold.yaml": config, "k8s/kustomization.yaml": "resources:\n- pod.yaml\n"},
