@@ -197,7 +197,7 @@ def test_sigkilled_publish_leaves_branch_old_or_complete(
         child.wait()
         tip = _git(env, "--git-dir", str(bare), "rev-parse", "main").strip()
         state = _branch_files(env, bare, "main")
-        assert state in (first, second), (delay, tip)
+        assert state in (first, second), (delay, tip, sorted(set(state.items()) ^ set(first.items())))
         seen.add("old" if tip == old_tip else "new")
         if tip != old_tip:
             break  # the branch moved: later runs would publish nothing new

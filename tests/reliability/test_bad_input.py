@@ -18,7 +18,7 @@ from reliability.helpers import OFFLINE, SKAFFOLD_YAML, assert_clean_failure, ma
 CONFIG_CASES: dict[str, tuple[dict[str, str | bytes], tuple[str, ...]]] = {
     "invalid-yaml": (
         {"skaffold.yaml": SKAFFOLD_YAML.replace("  - image: foo", "  - image: foo\n   x: [")},
-        ("skaffold.yaml", "line 9"),
+        ("skaffold.yaml", "line 3: did not find expected key"),
     ),
     "unknown-field": (
         {"skaffold.yaml": SKAFFOLD_YAML.replace("  artifacts:", "  artifactz:")},
@@ -30,7 +30,7 @@ CONFIG_CASES: dict[str, tuple[dict[str, str | bytes], tuple[str, ...]]] = {
     ),
     "duplicate-key": (
         {"skaffold.yaml": SKAFFOLD_YAML.replace("kind: Config", "kind: Config\nkind: Config")},
-        ("skaffold.yaml", "duplicate key"),
+        ("skaffold.yaml", 'mapping key "kind" already defined at line 2'),
     ),
     "invalid-image-name": (
         {"skaffold.yaml": SKAFFOLD_YAML.replace("image: foo", 'image: "FOO BAR!"')},
