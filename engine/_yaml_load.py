@@ -154,8 +154,11 @@ def _syntax_message(ev: _Events, exc: Exception) -> str:
     return f"line {line}: {problem}" if line else str(problem)
 
 
-def compose(data: bytes) -> Iterator[Node]:
-    """One node tree per document, in order (nothing for a stream without documents)."""
+def compose(data: bytes, folded: Callable[[str], str] | None = None) -> Iterator[Node]:
+    """One node tree per document, in order (nothing for a stream without documents).
+
+    ``folded``, when given, rewrites the value of every untagged folded (``>``) scalar.
+    """
     ev = _events()
     get = ev.make(data)
     try:
@@ -164,13 +167,15 @@ def compose(data: bytes) -> Iterator[Node]:
             event = get()
             if type(event) is ev.stream_end:
                 return
-            doc = _compose_document(ev, get)
+            doc = _compose_document(ev, get, folded)
             yield doc
     except (ev.marked_error, ev.reader_error) as exc:
         raise LoadError(_syntax_message(ev, exc)) from None
 
 
-def _compose_document(ev: _Events, next_event: Callable[[], Any]) -> Node:
+def _compose_document(
+    ev: _Events, next_event: Callable[[], Any], folded: Callable[[str], str] | None = None
+) -> Node:
     doc = Node(DOCUMENT, "", "", 1)
     anchors: dict[str, Node] = {}
     stack: list[Node] = [doc]
@@ -185,6 +190,8 @@ def _compose_document(ev: _Events, next_event: Callable[[], Any]) -> Node:
         kind = type(event)
         if kind is scalar_t:
             node = _scalar_node(event)
+            if folded is not None and event.style == ">" and node.resolved is node.value:
+                node.value = node.resolved = folded(node.value)
             if event.anchor is not None:
                 anchors[event.anchor] = node
             stack[-1].children.append(node)
@@ -310,7 +317,11 @@ def _put(out: dict[Any, Any], key: Any, value: Any) -> None:
 class Decoder:
     """decode.go decoder for interface{} targets."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, string_keys: bool = False) -> None:
+        # string_keys: decode a mapping document like yaml.Unmarshal into map[string]interface{}
+        # (skaffold's visitor, pkg/skaffold/kubernetes/manifest/visitor.go): see string_mapping
+        self.string_keys = string_keys
+        self.string_into: dict[Any, Any] | None = None
         self.decode_count = 0
         self.alias_count = 0
         self.alias_depth = 0
@@ -326,7 +337,13 @@ class Decoder:
         limit = sys.getrecursionlimit()
         try:
             sys.setrecursionlimit(max(limit, 4 * MAX_DEPTH + 1000))
-            value = self.unmarshal(doc.children[0])
+            root = doc.children[0]
+            if self.string_keys and root.kind == MAPPING:
+                self._count()
+                self.string_into = {}
+                value = self.string_mapping(root, self.string_into)
+            else:
+                value = self.unmarshal(root)
         finally:
             sys.setrecursionlimit(limit)
         if self.terrors:
@@ -407,6 +424,8 @@ class Decoder:
         return True
 
     def mapping(self, node: Node, into: dict[Any, Any] | None) -> Any:
+        if into is not None and into is self.string_into:
+            return self.string_mapping(node, into)  # a mapping merged into the document
         children = node.children
         if len(children) > 2 and self._duplicates(node):
             return None
@@ -432,6 +451,53 @@ class Decoder:
         if merge_node is not None:
             self.merge(node, merge_node, out)
         return out
+
+    def string_mapping(self, node: Node, out: dict[Any, Any]) -> Any:
+        """decode.go ``d.mapping`` into a ``map[string]interface{}``: every key becomes its text.
+
+        A key decodes into a Go string as written (``0x10``, ``1.50``, ``True`` stay as they
+        are; ``!!binary`` keys are decoded); a null key does not decode into a string, so its
+        entry is skipped; a collection key is a type error.  Values decode as usual.
+        """
+        children = node.children
+        if len(children) > 2 and self._duplicates(node):
+            return None
+        merged = self.merged
+        self.merged = None
+        merge_node: Node | None = None
+        for i in range(0, len(children), 2):
+            key_node = children[i]
+            if key_node.kind == SCALAR and key_node.value == "<<" and key_node.tag == MERGE_TAG:
+                merge_node = children[i + 1]
+                continue
+            key = self._string_key(key_node)
+            if key is None:
+                continue
+            if merged is not None:
+                if _typed(key) in merged:
+                    continue
+                merged.add(_typed(key))
+            out[key] = self.unmarshal(children[i + 1])
+        self.merged = merged
+        if merge_node is not None:
+            self.merge(node, merge_node, out)
+        return out
+
+    def _string_key(self, node: Node) -> str | None:
+        """A key decoded into a Go string, or None when decode.go leaves it unset."""
+        self._count()
+        while node.kind == ALIAS and node.alias is not None:
+            node = node.alias
+        if node.kind != SCALAR:
+            tag = "!!map" if node.kind == MAPPING else "!!seq"
+            self.terrors.append(f"line {node.line}: cannot unmarshal {tag} into string")
+            return None
+        value = self.scalar(node)
+        if value is None:
+            return None
+        if node.tag == BINARY_TAG:
+            return value if isinstance(value, str) else value.decode("utf-8", "surrogateescape")
+        return node.value
 
     def merge(self, parent: Node, merge: Node, out: dict[Any, Any]) -> None:
         saved = self.merged

@@ -7,6 +7,8 @@ repeats is done once:
 
 * git: one ``git status``/``describe``/``rev-list`` per repository answers every directory
   of every service (:func:`prime_git`, through :func:`engine.git.prime`);
+* skaffold.yaml: parsed (and upgraded) once per service, and with a cache directory kept
+  between runs (:class:`engine.kcache.ConfigStore`);
 * digests: one registry look-up per distinct reference for the whole run (:class:`DigestMemo`);
 * kustomize: at most ``jobs`` builds at a time, through a content-addressed cache
   (:mod:`engine.kcache`) that survives runs;
@@ -14,7 +16,10 @@ repeats is done once:
 
 Environments are named sets of render flags (``develop`` = none, ``production`` = ``-p
 production``), from a ``skrender-bulk.yaml`` or ``--env NAME=ARGS``.  Services are the
-directories holding a ``skaffold.yaml`` below the roots, or an explicit list of globs.
+directories holding a ``skaffold.yaml`` below the roots, or an explicit list of globs, named
+after the directory (``services/foo`` -> ``foo``, :mod:`engine.services`), as ``skrender gitops``
+and ``skrender argocd`` name them: output goes to ``<out>/foo/<environment>/manifest.yaml`` and,
+with publishing, to the branch ``foo/<environment>``.
 """
 
 from __future__ import annotations
@@ -147,7 +152,7 @@ class BulkConfig:
     """``skrender-bulk.yaml``::
 
     services: [services/*]          # globs of service directories (default: discover)
-    exclude: [services/legacy-*]    # globs of service names to leave out
+    exclude: [legacy-*]             # globs of service names (or paths) to leave out
     environments:
       develop: {}                   # or a list of args, or {args: [...], defaultRepo: ...}
       production:
@@ -1017,11 +1022,13 @@ def _umask() -> int:
     """The process umask, from /proc/self/status where it is readable without changing it."""
     if not _umask_value:
         value: int | None = None
-        with contextlib.suppress(OSError, ValueError):
-            with open("/proc/self/status", encoding="ascii", errors="replace") as handle:
-                for line in handle:
-                    if line.startswith("Umask:"):
-                        value = int(line.split()[1], 8)
+        with (
+            contextlib.suppress(OSError, ValueError),
+            open("/proc/self/status", encoding="ascii", errors="replace") as handle,
+        ):
+            for line in handle:
+                if line.startswith("Umask:"):
+                    value = int(line.split()[1], 8)
         if value is None:  # no /proc: read it the racy way, once
             value = os.umask(0o022)
             os.umask(value)

@@ -942,27 +942,36 @@ def _load_yaml_file(path: str) -> Any:
 
 
 def global_config(env: Mapping[str, str], kube_context: str) -> GlobalConfig:
-    """~/.skaffold/config: ``global`` overlaid by matching ``kubeContexts`` entries (last wins)."""
+    """~/.skaffold/config as skaffold reads it (config/util.go: getConfigForKubeContext...).
+
+    No current context: ``global`` only.  Otherwise the *last* ``kubeContexts`` entry whose
+    pattern matches wins as a whole; its unset fields come from ``global`` (mergo.Merge with
+    WithAppendSlice: insecure-registries lists are concatenated).
+    """
     home = env.get("HOME", "")
     doc = _load_yaml_file(os.path.join(home, ".skaffold", "config")) if home else None
     if not isinstance(doc, dict):
         return GlobalConfig()
-    values: dict[str, Any] = {}
-    layers = [doc.get("global")]
-    for ctx in doc.get("kubeContexts") or []:
-        if isinstance(ctx, dict) and regex_matches(str(ctx.get("kube-context", "")), kube_context):
-            layers.append(ctx)
-    for layer in layers:
-        if not isinstance(layer, dict):
-            continue
-        for key in ("default-repo", "multi-level-repo", "insecure-registries", "local-cluster"):
-            if layer.get(key) not in (None, "", []):
-                values[key] = layer[key]
+    raw_global = doc.get("global")
+    glob: dict[str, Any] = raw_global if isinstance(raw_global, dict) else {}
+    if kube_context == "":
+        chosen: dict[str, Any] = dict(glob)
+    else:
+        chosen = {}
+        for ctx in doc.get("kubeContexts") or []:
+            pattern = str(ctx.get("kube-context", "")) if isinstance(ctx, dict) else None
+            if pattern is not None and regex_matches(pattern, kube_context):
+                chosen = dict(ctx)
+        for key, value in glob.items():
+            if key == "insecure-registries":
+                chosen[key] = [*_strs(chosen.get(key)), *_strs(value)]
+            elif chosen.get(key) in (None, ""):
+                chosen[key] = value
     return GlobalConfig(
-        default_repo=_opt_str(values.get("default-repo")),
-        multi_level_repo=_opt_bool(values.get("multi-level-repo")),
-        insecure_registries=_strs(values.get("insecure-registries")),
-        local_cluster=_opt_bool(values.get("local-cluster")),
+        default_repo=_opt_str(chosen.get("default-repo")),
+        multi_level_repo=_opt_bool(chosen.get("multi-level-repo")),
+        insecure_registries=_strs(chosen.get("insecure-registries")),
+        local_cluster=_opt_bool(chosen.get("local-cluster")),
     )
 
 

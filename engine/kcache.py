@@ -13,6 +13,7 @@ Layout under the cache directory::
 
     kustomize/v1/out/<2 hex>/<key>       kustomize stdout, byte for byte
     kustomize/v1/deps/<2 hex>/<key>.json the paths one kustomization file references
+    config/v1/<code stamp>/<2 hex>/<key>.json  a parsed skaffold.yaml (:class:`ConfigStore`)
 """
 
 from __future__ import annotations

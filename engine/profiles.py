@@ -122,7 +122,10 @@ def apply_profiles(
     caller knows the config name and file).
     """
     profiles = [p for p in doc.get("profiles") or [] if isinstance(p, dict)]
-    names, by_context = select_profiles(profiles, requested, ctx, auto_activation)
+    try:
+        names, by_context = select_profiles(profiles, requested, ctx, auto_activation)
+    except ConfigError as exc:  # schema/profiles.go: ApplyProfiles wraps activation errors
+        raise ConfigError(f"finding auto-activated profiles: {exc}") from None
     by_name = {str(p.get("name", "")): p for p in profiles}
     result = copy.deepcopy(doc)
     for name in names:
@@ -212,24 +215,216 @@ def _overlay_struct(base: Any, prof: Any, typ: str) -> Any:
 
 
 def _apply_patches(doc: Doc, patches: Sequence[Mapping[str, Any]]) -> Doc:
-    import jsonpatch
-
     current: Any = marshal_view(doc, "SkaffoldConfig")
     for patch in patches:
         op = str(patch.get("op") or "replace")
         path = str(patch.get("path") or "")
-        operation: Doc = {"op": op, "path": path}
-        if patch.get("from") is not None:
-            operation["from"] = str(patch["from"])
-        if op in ("add", "replace", "test"):
-            operation["value"] = copy.deepcopy(patch.get("value"))
+        has_value = patch.get("value") is not None  # `value: null` is a nil pointer in Go
         try:
-            current = jsonpatch.JsonPatch([operation]).apply(current)
-        except Exception:  # any library failure is skaffold's "invalid path"
+            value = copy.deepcopy(patch.get("value"))
+            yaml_patch(current, op, path, str(patch.get("from") or ""), value, has_value)
+        except _PatchError:
             raise ConfigError(f"invalid path: {path}") from None
     # skaffold decodes the patched YAML non-strictly: unknown fields vanish
     pruned = prune(current, "SkaffoldConfig")
     return pruned if isinstance(pruned, dict) else {}
+
+
+class _PatchError(Exception):
+    """A yaml-patch error or panic (skaffold's tryPatch reports both as an invalid path)."""
+
+
+_GO_ATOI = re.compile(r"[+-]?[0-9]+")
+
+
+def yaml_patch(doc: Any, op: str, path: str, from_: str, value: Any, has_value: bool) -> None:
+    """One operation of github.com/krishicks/yaml-patch (v0.0.10), in place on ``doc``.
+
+    Not RFC 6902: ``move``/``copy`` *set* (overwrite, or grow a list) at the destination
+    instead of inserting, ``copy`` shares the copied node, ``test`` never matches a mapping
+    (yaml.v3-decoded value vs yaml.v2-decoded document) and panics without a value, and a
+    path holding ``key=value`` is expanded to every mapping with that entry
+    (vendor/github.com/krishicks/yaml-patch/{operation,container,pathfinder}.go).
+    """
+    if "=" not in path:
+        _perform(doc, op, path, from_, value, has_value)
+        return
+    paths = _find_paths(doc, path)
+    if not paths:
+        raise _PatchError("could not expand pointer")
+    for expanded in paths:
+        _perform(doc, op, expanded, from_, value, has_value)
+
+
+def _perform(doc: Any, op: str, path: str, from_: str, value: Any, has_value: bool) -> None:
+    if op == "add":
+        con, key = _find_container(doc, path)
+        _add(con, key, value)
+    elif op == "remove":
+        con, key = _find_container(doc, path)
+        _remove(con, key)
+    elif op == "replace":
+        con, key = _find_container(doc, path)
+        present, _old = _get(con, key)
+        if not present:
+            raise _PatchError("doc is missing key")
+        _set(con, key, value)
+    elif op in ("move", "copy"):
+        con, key = _find_container(doc, from_)
+        _present, moved = _get(con, key)
+        if op == "move":
+            _remove(con, key)
+        con, key = _find_container(doc, path)
+        _set(con, key, moved)
+    elif op == "test":
+        con, key = _find_container(doc, path)
+        present, actual = _get(con, key)
+        if not has_value or not present or not _go_deep_equal(value, actual):
+            raise _PatchError("test failed")
+    else:
+        raise _PatchError(f"Unexpected op: {op}")
+
+
+def _decode_key(part: str) -> str:
+    # strings.NewReplacer("~1", "/", "~0", "~"): one left-to-right pass
+    return re.sub(r"~[01]", lambda m: "/" if m.group(0) == "~1" else "~", part)
+
+
+def _find_container(doc: Any, path: str) -> tuple[Any, str]:
+    if not path.startswith("/"):
+        raise _PatchError("operation path is missing leading '/'")
+    parts = path.split("/")[1:]
+    container = doc
+    for part in parts[:-1]:
+        present, node = _get(container, _decode_key(part))
+        if not present:
+            raise _PatchError("path does not exist")
+        container = node
+    return container, _decode_key(parts[-1])
+
+
+def _index(key: str) -> int:
+    if not _GO_ATOI.fullmatch(key):
+        raise _PatchError(f"invalid index: {key}")
+    return int(key)
+
+
+def _get(container: Any, key: str) -> tuple[bool, Any]:
+    """(present, value); a scalar container is a nil Container in Go: calling it panics."""
+    if isinstance(container, dict):
+        return key in container, container.get(key)
+    if isinstance(container, list):
+        i = _index(key)
+        if 0 <= i < len(container):
+            return True, container[i]
+        raise _PatchError("Unable to access invalid index")
+    raise _PatchError("not a container")
+
+
+def _set(container: Any, key: str, value: Any) -> None:
+    if isinstance(container, dict):
+        container[key] = value
+        return
+    if isinstance(container, list):
+        i = _index(key)
+        if i < 0:
+            raise _PatchError("negative index")
+        container.extend([None] * (i + 1 - len(container)))  # Set grows the list
+        container[i] = value
+        return
+    raise _PatchError("not a container")
+
+
+def _add(container: Any, key: str, value: Any) -> None:
+    if isinstance(container, dict):
+        container[key] = value
+        return
+    if isinstance(container, list):
+        if key == "-":
+            container.append(value)
+            return
+        i = _index(key)
+        if not 0 <= i <= len(container):
+            raise _PatchError("index out of range")
+        container.insert(i, value)
+        return
+    raise _PatchError("not a container")
+
+
+def _remove(container: Any, key: str) -> None:
+    if isinstance(container, dict):
+        if key not in container:
+            raise _PatchError("Unable to remove nonexistent key")
+        del container[key]
+        return
+    if isinstance(container, list):
+        i = _index(key)
+        if not 0 <= i < len(container):
+            raise _PatchError("Unable to remove invalid index")
+        del container[i]
+        return
+    raise _PatchError("not a container")
+
+
+def _go_deep_equal(value: Any, actual: Any) -> bool:
+    """reflect.DeepEqual of a yaml.v3-decoded value and a yaml.v2-decoded document node."""
+    if isinstance(value, dict) or isinstance(actual, dict):
+        return False  # map[string]interface{} is never map[interface{}]interface{}
+    if isinstance(value, list) and isinstance(actual, list):
+        return len(value) == len(actual) and all(
+            _go_deep_equal(a, b) for a, b in zip(value, actual, strict=True)
+        )
+    return type(value) is type(actual) and value == actual
+
+
+def _find_paths(doc: Any, path: str) -> list[str]:
+    """yaml-patch's PathFinder: expand ``key=value`` parts to concrete paths."""
+    parts = path.split("/")
+    if len(parts) < 2:
+        raise _PatchError("operation path is missing leading '/'")
+    if parts[1] == "":
+        return ["/"]
+    routes: dict[str, Any] = {"": doc}
+    for part in parts[1:]:
+        routes = _find_routes(_decode_key(part), routes)
+    return list(routes)
+
+
+def _find_routes(part: str, routes: dict[str, Any]) -> dict[str, Any]:
+    matches: dict[str, Any] = {}
+    for prefix, container in routes.items():
+        if part == "-":
+            return {f"{k}/-": v for k, v in routes.items()}
+        pair = part.split("=")
+        if len(pair) == 2:
+            found = _find_all(prefix, pair[0], pair[1], container)
+            if found:
+                matches = found
+            continue
+        if not isinstance(container, (dict, list)):
+            raise _PatchError("not a container")  # a method call on a nil Container panics
+        try:
+            present, node = _get(container, part)
+        except _PatchError:
+            continue
+        route = f"{prefix}/{part}"
+        if not present and isinstance(container, dict):
+            matches[route] = container  # a missing key keeps its parent as the container
+        else:
+            matches[route] = node if isinstance(node, (dict, list)) else None
+    return matches
+
+
+def _find_all(prefix: str, key: str, wanted: str, container: Any) -> dict[str, Any]:
+    if not isinstance(container, (dict, list)):
+        return {}
+    if isinstance(container, dict) and container.get(key) == wanted:
+        return {prefix: container}
+    matches: dict[str, Any] = {}
+    items = container.items() if isinstance(container, dict) else enumerate(container)
+    for k, v in items:
+        matches.update(_find_all(f"{prefix}/{k}", key, wanted, v))
+    return matches
 
 
 def marshal_view(value: Any, typ: str) -> Any:

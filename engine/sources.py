@@ -416,7 +416,10 @@ def _decode_raw_yaml(entries: Sequence[str]) -> list[Any]:
     docs: list[Any] = []
     for piece in pieces:
         # yamlio prefixes the source: this gives kyaml's "MalformedYAMLError: yaml: line N: ..."
-        loaded = yamlio.load_all(_to_bytes(piece), source="MalformedYAMLError")
+        # string_keys: the visitor decodes each document into map[string]interface{}
+        loaded = yamlio.load_all(
+            _to_bytes(piece), source="MalformedYAMLError", string_keys=True, folded=kyaml_folded
+        )
         if not loaded or loaded[0] is None:
             continue
         doc = loaded[0]
@@ -425,6 +428,55 @@ def _decode_raw_yaml(entries: Sequence[str]) -> list[Any]:
             continue
         docs.append(doc)
     return _visitor_filter(docs)
+
+
+def kyaml_folded(value: str) -> str:
+    """What a folded (``>``) string becomes after kyaml re-encodes it (``MustString`` in
+    ``apply_setters.go``) and skaffold reads it back.
+
+    kyaml keeps the node's folded style; go.yaml.in/yaml/v3's ``yaml_emitter_write_folded_scalar``
+    (emitterc.go) decides whether a line break needs an extra blank line by looking at the first
+    non-break character of the *whole value* (``k := 0``, a bug) instead of the text after the
+    break.  So a break before a more-indented line gains a blank line, a ``>+`` value gains a
+    trailing newline, and a value that starts with a space loses its blank lines.  Values that
+    cannot be written as a block scalar are double-quoted, which loses nothing.
+    """
+    from engine import _yaml_emit, yamlio
+
+    if "\n" not in value or any(ch in value for ch in "\r\x85\u2028\u2029"):
+        return value
+    if not _yaml_emit._analyze(value)[3]:
+        return value  # no block style: double-quoted
+    stripped = value.lstrip("\n")
+    needs_blank_line = stripped[:1] not in (" ", "\t", "\x00")
+    hints = ("2" if value[0] in " \n" else "") + _chomping(value)
+    body: list[str] = []
+    breaks = True
+    leading_spaces = True
+    for ch in value:
+        if ch == "\n":
+            if not breaks and not leading_spaces and needs_blank_line:
+                body.append("\n")
+            body.append("\n")
+            breaks = True
+            continue
+        if breaks:
+            body.append("  ")
+            leading_spaces = ch in " \t"
+        body.append(ch)
+        breaks = False
+    reread = yamlio.load_all(f"k: >{hints}\n{''.join(body)}".encode("utf-8", "surrogateescape"))
+    result = reread[0]["k"] if reread and isinstance(reread[0], dict) else value
+    return result if isinstance(result, str) else value
+
+
+def _chomping(value: str) -> str:
+    """emitterc.go yaml_emitter_write_block_scalar_hints: the chomping indicator."""
+    if not value.endswith("\n"):
+        return "-"
+    if value == "\n" or value.endswith("\n\n"):
+        return "+"
+    return ""
 
 
 def _is_wrapping_list(doc: Any) -> bool:
@@ -532,7 +584,7 @@ def _decode_entries(entries: Sequence[str]) -> list[Any]:
 
     docs: list[Any] = []
     for entry in entries:
-        loaded = yamlio.load_all(_to_bytes(entry), source=_VISITOR_ERROR)
+        loaded = yamlio.load_all(_to_bytes(entry), source=_VISITOR_ERROR, string_keys=True)
         if loaded:
             docs.append(loaded[0])
     return _visitor_filter(docs)

@@ -14,6 +14,7 @@ is ``.yaml_key_value``); :func:`dump` unwraps it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from engine._yaml_emit import dump_value
@@ -24,7 +25,13 @@ from engine.errors import YamlError
 __all__ = ["Timestamp", "TypedKey", "dump", "load_all"]
 
 
-def load_all(data: str | bytes, *, source: str = "<input>") -> list[Any]:
+def load_all(
+    data: str | bytes,
+    *,
+    source: str = "<input>",
+    string_keys: bool = False,
+    folded: Callable[[str], str] | None = None,
+) -> list[Any]:
     """Every YAML document in ``data``, decoded as yaml.v3 decodes into ``interface{}``.
 
     An empty document (``---`` alone) yields None; a stream without documents (empty or only
@@ -33,12 +40,19 @@ def load_all(data: str | bytes, *, source: str = "<input>") -> list[Any]:
     or ``"<source>: yaml: unmarshal errors:\\n  line 4: mapping key \\"a\\" already defined at
     line 2"``.  Documents are decoded in order; an error in a later document is raised after the
     earlier ones decoded, as a yaml.v3 Decoder loop would.
+
+    ``string_keys``: a mapping document is decoded as into a Go ``map[string]interface{}``
+    (how skaffold reads manifests): its keys are their source text (``0x10: a`` keeps the key
+    ``"0x10"``) and entries with a null key are left out.  ``folded`` rewrites the value of
+    every untagged folded (``>``) block scalar (engine.sources: kyaml's re-encoding).
     """
     raw = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else bytes(data)
     documents: list[Any] = []
     try:
-        for node in compose(raw):
-            documents.append(Decoder().document(node) if node is not None else None)
+        for node in compose(raw, folded):
+            documents.append(
+                Decoder(string_keys=string_keys).document(node) if node is not None else None
+            )
     except LoadError as exc:
         raise YamlError(f"{source}: yaml: {exc}") from None
     return documents

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import bulk, cli, git, kcache, services
+from engine import bulk, cli, config, git, kcache, services, yamlio
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "golden" / "tool"))
@@ -389,3 +389,56 @@ def test_publish_commits_each_render_to_its_branch_once(monorepo: Path, tmp_path
     published = _git_out("--git-dir", str(bare), "show", f"{names[1]}/production:manifest.yaml")
     assert "replicas: 5" in published
     assert published.encode() == (out / names[1] / "production" / "manifest.yaml").read_bytes()
+
+
+# --- caches of parsed configs ---------------------------------------------------------------
+
+
+def test_parsed_configs_are_memoised_as_private_copies(tmp_path: Path) -> None:
+    path = tmp_path / "skaffold.yaml"
+    path.write_text("apiVersion: skaffold/v2beta10\nkind: Config\nbuild:\n  artifacts: []\n")
+    first = config.parse_file(str(path))
+    first[0][1]["build"]["mutated"] = True
+    second = config.parse_file(str(path))
+    assert "mutated" not in second[0][1]["build"]
+    assert second[0][1]["apiVersion"] == "skaffold/v4beta14"
+    path.write_text("apiVersion: skaffold/v4beta13\nkind: Config\nmetadata:\n  name: x\n")
+    assert config.parse_file(str(path))[0][1]["metadata"] == {"name": "x"}
+
+
+def test_config_store_round_trip_and_refusals(tmp_path: Path) -> None:
+    store = kcache.ConfigStore(str(tmp_path / "c"))
+    digest = b"\x01" * 32
+    parsed = [("skaffold/v2beta10", {"a": [1, 2.5, True, None, "x"], "b": {"c": "d"}})]
+    store.put("/x/skaffold.yaml", digest, parsed)
+    assert store.get("/x/skaffold.yaml", digest) == parsed
+    assert store.get("/y/skaffold.yaml", digest) is None  # the path is part of the key
+    # values JSON would change are not stored: a non-string key, a timestamp
+    store.put("/x/skaffold.yaml", b"\x02" * 32, [("v", {"m": {1: "one"}})])
+    assert store.get("/x/skaffold.yaml", b"\x02" * 32) is None
+    stamp = yamlio.load_all(b"t: 2001-12-14t21:59:43.10-05:00\n")[0]
+    store.put("/x/skaffold.yaml", b"\x03" * 32, [("v", stamp)])
+    assert store.get("/x/skaffold.yaml", b"\x03" * 32) is None
+    # a damaged entry is a miss, not an error
+    for entry in (tmp_path / "c").rglob("*.json"):
+        entry.write_text('{"not": "a list"}')
+    assert store.get("/x/skaffold.yaml", digest) is None
+
+
+def test_warm_run_from_stored_configs_follows_edits(monorepo: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    bulk.run_bulk(_options(monorepo, tmp_path / "cold", cache))
+    assert list((cache / "config" / "v1").rglob("*.json"))
+    service = bulk.discover_services([str(monorepo)])[1]  # an old apiVersion (v2beta10)
+    skaffold = Path(service.directory) / "skaffold.yaml"
+    skaffold.write_text(skaffold.read_text().replace("prefix: production-", "prefix: prod-"))
+    config._PARSED.clear()  # a new process: only the stored entries are left
+    bulk.run_bulk(_options(monorepo, tmp_path / "warm", cache))
+    for env in ENVS:
+        got = tmp_path / "warm" / service.name / env.name / "manifest.yaml"
+        expected = _single_render(Path(service.directory), env, tmp_path / "single.yaml")
+        assert got.read_bytes() == expected
+    assert (
+        "image: gcr.io/p/svc001-api:prod-"
+        in (tmp_path / "warm" / service.name / "production" / "manifest.yaml").read_text()
+    )

@@ -141,18 +141,36 @@ def parse_go_bool(value: str, flag: str) -> bool:
     )
 
 
+_VALUE_OPTIONS = {
+    name: next(n for n in flag.names if n.startswith("--"))
+    for flag in ALL_FLAGS
+    if flag.kind != "bool"
+    for name in flag.names
+}
+
+
 def normalize_argv(argv: Sequence[str]) -> list[str]:
-    """Rewrite pflag spellings argparse does not know: ``--bool=false``, ``-x=value``."""
+    """Rewrite pflag spellings argparse does not know: ``--bool=false``, ``-x=value``, and a
+    flag value that starts with ``-`` (pflag always takes the next argument: ``-p -name``)."""
     out: list[str] = []
-    for arg in argv:
+    args = list(argv)
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        i += 1
         if arg == "--":
-            out.append(arg)
-            continue
+            out.extend(args[i - 1 :])
+            break
         name, eq, value = arg.partition("=")
         if eq and name in _BOOL_OPTIONS:
             out.append(name if parse_go_bool(value, name) else "--no-" + name.lstrip("-"))
         elif eq and len(name) == 2 and name.startswith("-") and name != "--":
-            out.extend([name, value])
+            out.extend(
+                [f"{_VALUE_OPTIONS[name]}={value}"] if name in _VALUE_OPTIONS else [name, value]
+            )
+        elif arg in _VALUE_OPTIONS and i < len(args) and args[i].startswith("-"):
+            out.append(f"{_VALUE_OPTIONS[arg]}={args[i]}")
+            i += 1
         else:
             out.append(arg)
     return out
@@ -182,16 +200,29 @@ def add_flags(parser: argparse.ArgumentParser, flags: Sequence[Flag] = ALL_FLAGS
 def resolve_flags(
     args: argparse.Namespace, env: Mapping[str, str], flags: Sequence[Flag] = ALL_FLAGS
 ) -> None:
-    """Fill unset flags from SKAFFOLD_<NAME> variables, then from defaults; split slices."""
+    """Fill flags from SKAFFOLD_<NAME> variables, then from defaults; split slices.
+
+    skaffold sets flags from the environment *before* parsing the command line
+    (cmd/skaffold/app/cmd/cmd.go: setFlagsFromEnvVariables) and ignores the errors: a
+    command-line value replaces a scalar, but is appended to a slice (pflag's Set appends
+    once the flag has been set), and an invalid variable is as good as unset.
+    """
     for flag in flags:
         value = getattr(args, flag.dest, None)
         long = next(n for n in flag.names if n.startswith("--"))
-        if value is None and flag.env:
-            variable = "SKAFFOLD_" + long[2:].upper().replace("-", "_")
-            if variable in env:
-                value = _from_env(flag, long, env[variable])
+        if flag.env and (value is None or flag.kind == "slice"):
+            from_env = _env_value(flag, long, env)
+            if from_env is not None and flag.kind == "slice":
+                value = from_env + (value or [])
+            elif from_env is not None:
+                value = from_env
         if value is None:
             value = list(flag.default) if isinstance(flag.default, list) else flag.default
+        if flag.dest == "images" and "" in (getattr(args, flag.dest, None) or []):
+            # flags.Images.Set("") fails where pflag string slices would ignore it
+            raise UsageError(
+                'invalid argument "" for "-i, --images" flag: : cannot add an empty image value'
+            )
         if flag.kind == "slice":
             setattr(args, flag.dest + "_raw", ",".join(value))
             value = split_slice(value)
@@ -201,6 +232,51 @@ def resolve_flags(
 def split_slice(values: Sequence[str]) -> list[str]:
     """pflag string slices: each occurrence is comma-separated."""
     return [item for value in values for item in value.split(",") if value != ""]
+
+
+def _env_value(flag: Flag, long: str, env: Mapping[str, str]) -> Any:
+    """The flag's value from SKAFFOLD_<NAME> (SKAFFOLD_DEPLOY_NAMESPACE is an older name
+    for SKAFFOLD_NAMESPACE), or None when unset or invalid."""
+    names = ["SKAFFOLD_" + long[2:].upper().replace("-", "_")]
+    if long == "--namespace":
+        names.insert(0, "SKAFFOLD_DEPLOY_NAMESPACE")
+    value: Any = None
+    for variable in names:
+        if variable in env:
+            try:
+                value = _from_env(flag, long, env[variable])
+            except UsageError:
+                continue
+    if value is not None and flag.dest == "images":
+        value = _valid_images_prefix(env[names[-1]])
+    if value is not None and flag.dest == "build_artifacts" and value not in ("", "-"):
+        value = value if _readable_build_artifacts(value) else None
+    return value
+
+
+def _valid_images_prefix(raw: str) -> list[str] | None:
+    # flags.Images.Set appends each comma-separated image until the first invalid one
+    from engine import naming
+
+    kept: list[str] = []
+    for item in raw.split(","):
+        try:
+            naming.parse_images_flag(item)
+        except UsageError:
+            break
+        kept.append(item)
+    return [",".join(kept)] if kept else None
+
+
+def _readable_build_artifacts(path: str) -> bool:
+    from engine import naming
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            naming.parse_build_artifacts(handle.read(), path)
+    except (OSError, UsageError, ValueError):
+        return False
+    return True
 
 
 def _from_env(flag: Flag, long: str, raw: str) -> Any:

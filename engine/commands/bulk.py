@@ -21,9 +21,9 @@ def add_parser(subparsers: Any) -> None:
         help="render every service x environment of a monorepo",
         description=(
             "Render every service (a directory with a skaffold.yaml below ROOTs, or --service "
-            "globs) in every environment (a named set of render flags) exactly as `skrender "
-            "render` run in the service directory would, into OUT/<service>/<environment>/"
-            "manifest.yaml, with a JSON report."
+            "globs; named after the directory) in every environment (a named set of render "
+            "flags) exactly as `skrender render` run in the service directory would, into "
+            "OUT/<service>/<environment>/manifest.yaml, with a JSON report."
         ),
     )
     parser.add_argument("roots", nargs="*", metavar="ROOT", help="where to look for services")
@@ -34,7 +34,10 @@ def add_parser(subparsers: Any) -> None:
         "--service", action="append", default=[], help="service directory glob (repeatable)"
     )
     parser.add_argument(
-        "--exclude", action="append", default=[], help="service name glob to skip (repeatable)"
+        "--exclude",
+        action="append",
+        default=[],
+        help="glob of service names or paths to skip (repeatable)",
     )
     parser.add_argument(
         "--env",
@@ -47,8 +50,12 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--out", default="rendered", help="output directory (default: rendered)")
     parser.add_argument("--report", default=None, help="JSON report (default: OUT/report.json)")
     parser.add_argument("--jobs", "-j", type=int, default=0, help="parallel kustomize builds")
-    parser.add_argument("--cache-dir", default=None, help="kustomize cache directory")
-    parser.add_argument("--no-cache", action="store_true", help="do not use the kustomize cache")
+    parser.add_argument(
+        "--cache-dir", default=None, help="cache directory (default: ~/.cache/skrender)"
+    )
+    parser.add_argument(
+        "--no-cache", action="store_true", help="no persistent caches (kustomize, configs)"
+    )
     parser.add_argument(
         "--changed-since",
         default=None,

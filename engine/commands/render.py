@@ -39,7 +39,8 @@ def run(args: argparse.Namespace) -> int:
         out.write(line + "\n")
     if args.output:
         out.flush()
-        write_atomic(os.path.join(cwd, args.output), result.text.encode("utf-8"))
+        # relative to the working directory, named as given (skaffold: "open nodir/x.yaml: ...")
+        write_atomic(args.output, result.text.encode("utf-8"))
     else:
         out.write(result.text)
     out.flush()

@@ -32,6 +32,9 @@ Rule = Callable[[str, str], "str | None"]
 class FaultProxy:
     """``FaultProxy(upstream_host, upstream_port)``; ``addr`` is ``127.0.0.1:PORT``."""
 
+    # every fault injected by any proxy in this process (for the suite's summary numbers)
+    total: collections.Counter[str] = collections.Counter()
+
     def __init__(self, host: str, port: int) -> None:
         self.upstream = (host, port)
         self._listener = socket.create_server(("127.0.0.1", 0))
@@ -83,6 +86,7 @@ class FaultProxy:
             self.requests.append((method, path, fault))
             if fault != "pass":
                 self.injected[fault.split(":")[0]] += 1
+                FaultProxy.total[fault] += 1
             return fault
 
     def _handle(self, client: socket.socket) -> None:

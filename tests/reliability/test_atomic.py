@@ -195,9 +195,10 @@ def test_sigkilled_publish_leaves_branch_old_or_complete(
         with contextlib.suppress(ProcessLookupError):
             os.kill(child.pid, signal.SIGKILL)
         child.wait()
+        # the server may still be finishing a push the killed client started: read one commit
         tip = _git(env, "--git-dir", str(bare), "rev-parse", "main").strip()
-        state = _branch_files(env, bare, "main")
-        assert state in (first, second), (delay, tip, sorted(set(state.items()) ^ set(first.items())))
+        state = _branch_files(env, bare, tip)
+        assert state in (first, second), (delay, tip)
         seen.add("old" if tip == old_tip else "new")
         if tip != old_tip:
             break  # the branch moved: later runs would publish nothing new
