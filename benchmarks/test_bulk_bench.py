@@ -89,14 +89,15 @@ def test_bulk_cold_warm_memory(benchmark, monorepo, tmp_path: Path) -> None:  # 
                "GIT_COMMITTER_NAME": "b", "GIT_COMMITTER_EMAIL": "b@b"}  # fmt: skip
     subprocess.run(["git", "commit", "-qam", "docs"], cwd=repo, env=git_env, check=True)
     warm = min(_bulk(repo, env, tmp_path / "warm", tmp_path / "cache0") for _ in range(3))
+    load = os.getloadavg()[0]  # the machine may be shared: say how busy it was
     benchmark.extra_info.update(
         floor_s=round(floor, 2), cold_s=round(cold, 2), warm_s=round(warm, 2),
         cold_ratio=round(cold / floor, 2), warm_ratio=round(warm / cold, 3),
-        peak_rss_mb=round(rss_mb, 1),
+        peak_rss_mb=round(rss_mb, 1), load_avg_1min=round(load, 2),
     )  # fmt: skip
     print(
         f"\nfloor {floor:.2f}s  cold {cold:.2f}s ({cold / floor:.2f}x)  warm {warm:.2f}s "
-        f"({warm / cold:.3f}x cold)  peak RSS {rss_mb:.0f} MB"
+        f"({warm / cold:.3f}x cold)  peak RSS {rss_mb:.0f} MB  load average {load:.2f}"
     )
     benchmark.pedantic(lambda: None, rounds=1, iterations=1)  # numbers are in extra_info
     _check_identical(repo, env, tmp_path / "warm", tmp_path)

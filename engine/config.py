@@ -106,7 +106,10 @@ def _yaml_docs(data: bytes) -> list[Any]:
 
     source = "skaffold.yaml"
     try:
-        return [doc for doc in yamlio.load_all(data, source=source) if doc is not None]
+        # an empty document (a trailing `---`) is kept: yaml.v3 decodes it into an empty
+        # APIVersion, so skaffold reports `unknown skaffold config API version ""`
+        # (schema/versions.go: configFactoryFromAPIVersion)
+        return list(yamlio.load_all(data, source=source))
     except YamlError as exc:
         detail = str(exc).removeprefix(source + ": ")
         raise ConfigError(f"{_PARSE_FILE}parsing api version: {detail}") from None

@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from engine._yaml_emit import dump_value
 from engine._yaml_load import Decoder, LoadError, TypedKey, compose
 from engine._yaml_resolve import Timestamp
 from engine.errors import YamlError
@@ -65,4 +64,6 @@ def dump(value: Any) -> str:
     the very last value keeps its extra trailing line breaks, exactly as yaml.v3 writes them.
     Raises TypeError for values yaml.v3 would not see in decoded data (sets, objects...).
     """
+    from engine._yaml_emit import dump_value  # the emitter is not needed to read a config
+
     return dump_value(value)

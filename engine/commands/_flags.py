@@ -315,10 +315,10 @@ def load_env(cwd: str) -> dict[str, str]:
 
 def prebuilt_images(args: argparse.Namespace, cwd: str) -> tuple[tuple[str, str], ...] | None:
     """-i and -a merged as skaffold does (cmd/skaffold/app/cmd/util.go); None when neither."""
-    from engine import naming
-
     if not args.images and not args.build_artifacts:
         return None
+    from engine import naming
+
     builds = [naming.parse_images_flag(value, flag_value=args.images_raw) for value in args.images]
     if args.build_artifacts:
         path = os.path.join(cwd, args.build_artifacts)
@@ -343,9 +343,16 @@ def prebuilt_images(args: argparse.Namespace, cwd: str) -> tuple[tuple[str, str]
     return tuple(builds)
 
 
+def _labels(values: Sequence[str]) -> dict[str, str]:
+    if not values:
+        return {}  # rewrite (and its regexes) loads later, while kustomize runs
+    from engine import rewrite
+
+    return rewrite.parse_labels(values)
+
+
 def render_request(args: argparse.Namespace, cwd: str, env: Mapping[str, str]) -> Any:
     """A RenderRequest from parsed, resolved render flags."""
-    from engine import rewrite
     from engine.render import RenderRequest
 
     if args.set or args.set_value_file:
@@ -361,7 +368,7 @@ def render_request(args: argparse.Namespace, cwd: str, env: Mapping[str, str]) -
         custom_tag=args.tag or None,
         digest_source=args.digest_source or None,
         prebuilt=prebuilt_images(args, cwd),
-        labels=rewrite.parse_labels(args.label),
+        labels=_labels(args.label),
         namespace=args.namespace,
         offline=args.offline,
         resource_selector_rules_file=args.resource_selector_rules_file or None,
