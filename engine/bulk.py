@@ -9,7 +9,7 @@ repeats is done once:
   of every service (:func:`prime_git`, through :func:`engine.git.prime`);
 * skaffold.yaml: parsed (and upgraded) once per service, and with a cache directory kept
   between runs (:class:`engine.kcache.ConfigStore`);
-* digests: one registry look-up per distinct reference for the whole run (:class:`DigestMemo`);
+* digests: one registry look-up per distinct reference and worker process (:class:`DigestMemo`);
 * kustomize: at most ``jobs`` builds at a time, through a content-addressed cache
   (:mod:`engine.kcache`) that survives runs;
 * output: each manifest is written (atomically) as soon as it is rendered and then dropped.
@@ -272,9 +272,9 @@ def discover_services(
 
     Without ``patterns``: every directory at or below ``roots`` (relative to the working
     directory) holding ``filename``.  With them: the directories matching the globs
-    (relative to ``base``, default the first root).
-    ``exclude`` globs match a name or a path relative to the root.  Two services with the
-    same name are a :class:`ConfigError` naming both directories.
+    (relative to ``base``, default the first root).  ``exclude`` globs match a name or a path
+    relative to the root.  Two services with the same name are a :class:`ConfigError` naming
+    both directories.
     """
     from engine import services
 

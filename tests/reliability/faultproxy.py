@@ -25,6 +25,7 @@ import socket
 import struct
 import threading
 from collections.abc import Callable, Iterable
+from typing import ClassVar
 
 Rule = Callable[[str, str], "str | None"]
 
@@ -33,7 +34,7 @@ class FaultProxy:
     """``FaultProxy(upstream_host, upstream_port)``; ``addr`` is ``127.0.0.1:PORT``."""
 
     # every fault injected by any proxy in this process (for the suite's summary numbers)
-    total: collections.Counter[str] = collections.Counter()
+    total: ClassVar[collections.Counter[str]] = collections.Counter()
 
     def __init__(self, host: str, port: int) -> None:
         self.upstream = (host, port)
