@@ -69,6 +69,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 1
+    except RecursionError:
+        _print_error("input nested too deeply to process (recursion limit reached)")
+        return 1
     except Exception as exc:  # a bug: say so in one line, never a traceback wall in CI logs
         _print_error(f"internal error: {type(exc).__name__}: {exc} (please report this as a bug)")
         return INTERNAL_ERROR_EXIT

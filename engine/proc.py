@@ -45,26 +45,45 @@ def run(
     if timeout == DEFAULT_TIMEOUT:
         timeout = tool_timeout()
     try:
-        proc = subprocess.run(
+        # A session of its own, so a timeout or Ctrl-C stops the tool's children too
+        # (kubectl, kustomize plugins, git helpers), not only the tool itself.
+        child = subprocess.Popen(
             list(argv),
             cwd=cwd,
             env=dict(env) if env is not None else None,
-            input=stdin,
-            stdin=None if stdin is not None else subprocess.DEVNULL,
-            capture_output=True,
-            timeout=timeout,
-            check=False,
+            stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
         )
     except FileNotFoundError as exc:
         raise ToolError(
             f"starting command {' '.join(argv)}: executable file not found in $PATH: {exc.filename}"
         ) from None
+    try:
+        stdout, stderr = child.communicate(input=stdin, timeout=timeout)
     except subprocess.TimeoutExpired:
+        _kill_group(child)
         raise ToolError(f"running [{' '.join(argv)}]: timed out after {timeout:g}s") from None
+    except BaseException:
+        _kill_group(child)
+        raise
+    proc = subprocess.CompletedProcess(list(argv), child.returncode, stdout, stderr)
     done = Completed(tuple(argv), proc.returncode, proc.stdout, proc.stderr)
     if check and proc.returncode != 0:
         raise ToolError(describe_failure(done), proc.returncode)
     return done
+
+
+def _kill_group(child: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the child's whole process group and reap the child."""
+    import signal
+
+    try:
+        os.killpg(child.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        child.kill()
+    child.communicate()
 
 
 def tool_timeout() -> float:
