@@ -74,6 +74,7 @@ class RenderResult:
     builds: tuple[Build, ...] = ()
     configs: tuple[Config, ...] = ()
     warnings: tuple[str, ...] = ()  # what skaffold logs as warnings (stderr)
+    build_log: tuple[str, ...] = ()  # skaffold's build log, shown on stdout with --loud
 
 
 def render(request: RenderRequest) -> RenderResult:
@@ -86,7 +87,8 @@ def render(request: RenderRequest) -> RenderResult:
     """
     loaded = _load(request)
     manifests = _InBackground(_generate, request, loaded)
-    digest_source, builds = _decide_builds(request, loaded)
+    build_log: list[str] = []
+    digest_source, builds = _decide_builds(request, loaded, build_log)
     documents = manifests.result()
     notices = (NONE_DIGEST_SOURCE_NOTICE,) if digest_source == "none" else ()
     warnings: list[str] = []
@@ -97,6 +99,7 @@ def render(request: RenderRequest) -> RenderResult:
         builds=tuple(builds),
         configs=loaded.configs,
         warnings=tuple(warnings),
+        build_log=tuple(build_log),
     )
 
 
@@ -174,17 +177,20 @@ def _load(request: RenderRequest) -> _Loaded:
     return _Loaded(cwd, env, tuple(configs), kube_context, settings)
 
 
-def _decide_builds(request: RenderRequest, loaded: _Loaded) -> tuple[str, list[Build]]:
-    """The digest source and every image reference (the runner's build phase)."""
+def _decide_builds(
+    request: RenderRequest, loaded: _Loaded, log: list[str] | None = None
+) -> tuple[str, list[Build]]:
+    """The digest source and every image reference (the runner's build phase).
+
+    ``log`` receives skaffold's build log (what `--loud` shows on stdout).
+    """
     settings = loaded.settings
     digest_source = request.digest_source or default_digest_source(loaded.kube_context, settings)
     default_repo = (
         request.default_repo if request.default_repo is not None else settings.default_repo
     )
-    builds = _builds(
-        request, loaded.configs, loaded.cwd, loaded.env, digest_source, default_repo, settings
-    )
-    return digest_source, builds
+    phase = _BuildPhase(request, loaded, default_repo, log if log is not None else [])
+    return digest_source, phase.builds(digest_source)
 
 
 def default_digest_source(kube_context: str, settings: Any) -> str:
@@ -204,70 +210,75 @@ def is_local_kube_context(name: str) -> bool:
     )
 
 
-def _builds(
-    request: RenderRequest,
-    configs: Sequence[Config],
-    cwd: str,
-    env: Mapping[str, str],
-    digest_source: str,
-    default_repo: str | None,
-    settings: Any,
-) -> list[Build]:
-    """The (imageName, reference) pairs to rewrite manifests with (pkg/skaffold/runner/build.go)."""
-    from engine import naming
+@dataclass
+class _BuildPhase:
+    """skaffold's build phase for render (pkg/skaffold/runner/build.go): tags or -a/-i images,
+    the default repo, then digests from the registry or from a real build."""
 
-    multi_level = settings.multi_level_repo
-    if request.prebuilt is not None:
-        # -a/-i: no tagging; -t replaces the tag part, the default repo applies (cmd/util.go)
-        builds = [
-            (
-                name,
-                naming.apply_default_repo(
-                    _retag(tag, request.custom_tag), default_repo, multi_level=multi_level
-                ),
+    request: RenderRequest
+    loaded: _Loaded
+    default_repo: str | None
+    log: list[str]
+
+    def builds(self, digest_source: str) -> list[Build]:
+        request, loaded = self.request, self.loaded
+        if request.prebuilt is not None:
+            builds = self._prebuilt(request.prebuilt)
+        elif digest_source == "none":
+            return []  # manifests keep their images (build.go returns before tagging)
+        else:
+            builds = self._tagged()
+            if digest_source not in NO_BUILD_DIGEST_SOURCES:
+                if request.build_images is None:
+                    raise ConfigError(
+                        f"--digest-source={digest_source} builds images: use `skrender build` "
+                        "or `skrender render --digest-source=local` with a Docker engine"
+                    )
+                return request.build_images(loaded.configs, builds, request)
+            self.log.append(f"Skipping build phase since --digest-source={digest_source}")
+        if digest_source == "remote":
+            builds = _with_remote_digests(
+                request, loaded.configs, builds, loaded.env, loaded.settings
             )
-            for name, tag in _require_tags(request.prebuilt)
+        return builds
+
+    def _with_default_repo(self, reference: str) -> str:
+        from engine import naming
+
+        return naming.apply_default_repo(
+            reference, self.default_repo, multi_level=self.loaded.settings.multi_level_repo
+        )
+
+    def _prebuilt(self, prebuilt: Sequence[Build]) -> list[Build]:
+        """-a/-i: no tagging; -t replaces the tag part, the default repo applies (cmd/util.go)."""
+        return [
+            (name, self._with_default_repo(_retag(tag, self.request.custom_tag)))
+            for name, tag in _require_tags(prebuilt)
         ]
-    elif digest_source == "none":
-        return []
-    else:
-        builds = _tagged_builds(request, configs, cwd, env, default_repo, multi_level)
-        if digest_source not in NO_BUILD_DIGEST_SOURCES:
-            if request.build_images is None:
-                raise ConfigError(
-                    f"--digest-source={digest_source} builds images: use `skrender build` "
-                    "or `skrender render --digest-source=local` with a Docker engine"
-                )
-            return request.build_images(configs, builds, request)
-    if digest_source == "remote":
-        builds = _with_remote_digests(request, configs, builds, env, settings)
-    return builds
 
+    def _tagged(self) -> list[Build]:
+        """Tags from the tag policies (pkg/skaffold/deploy/util/util.go: ImageTags)."""
+        from engine import tagging
 
-def _tagged_builds(
-    request: RenderRequest,
-    configs: Sequence[Config],
-    cwd: str,
-    env: Mapping[str, str],
-    default_repo: str | None,
-    multi_level: bool | None,
-) -> list[Build]:
-    from engine import naming, tagging
-
-    for cfg in configs:
-        tagging.validate_tag_policy(cfg.tag_policy)
-    _check_artifact_contexts(configs, cwd)
-    tags = tagging.image_tags(
-        configs,
-        cwd=cwd,
-        env=env,
-        custom_tag=request.custom_tag,
-        allow_commands=request.allow_template_commands,
-    )
-    return [
-        (image, naming.apply_default_repo(tag, default_repo, multi_level=multi_level))
-        for image, tag in tags
-    ]
+        request, loaded = self.request, self.loaded
+        for cfg in loaded.configs:
+            tagging.validate_tag_policy(cfg.tag_policy)
+        _check_artifact_contexts(loaded.configs, loaded.cwd)
+        fell_back: list[str] = []
+        tags = tagging.image_tags(
+            loaded.configs,
+            cwd=loaded.cwd,
+            env=loaded.env,
+            custom_tag=request.custom_tag,
+            allow_commands=request.allow_template_commands,
+            fell_back=fell_back,
+        )
+        builds = [(image, self._with_default_repo(tag)) for image, tag in tags]
+        self.log.append("Generating tags..." if builds else "No tags generated")
+        self.log.extend(f" - {image} -> {reference}" for image, reference in builds)
+        if fell_back:
+            self.log.append("Some taggers failed. Rerun with -vdebug for errors.")
+        return builds
 
 
 def _check_artifact_contexts(configs: Sequence[Config], cwd: str) -> None:

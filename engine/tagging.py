@@ -476,11 +476,13 @@ def image_tags(
     custom_tag: str | None = None,
     allow_commands: bool = True,
     now: datetime.datetime | None = None,
+    fell_back: list[str] | None = None,
 ) -> list[tuple[str, str]]:
     """``[(artifact image, composed reference)]`` for every artifact of every config, in order.
 
     The reference is ``image:tag``, or the bare image when the tag is empty; any runtime
-    failure falls back to ``image:latest``.  The default repo is not applied here.
+    failure falls back to ``image:latest`` (and the image is appended to ``fell_back``).
+    The default repo is not applied here.
     """
     if not custom_tag:
         for config in configs:
@@ -489,26 +491,32 @@ def image_tags(
     out: list[tuple[str, str]] = []
     for config in configs:
         for artifact in config.artifacts:
-            out.append((artifact.image, _tag_one(tagger, config.tag_policy, artifact, custom_tag)))
+            reference, ok = _tag_one(tagger, config.tag_policy, artifact, custom_tag)
+            out.append((artifact.image, reference))
+            if not ok and fell_back is not None:
+                fell_back.append(artifact.image)
     return out
 
 
-def _tag_one(tagger: _Tagger, policy: TagPolicy, artifact: Artifact, custom_tag: str | None) -> str:
+def _tag_one(
+    tagger: _Tagger, policy: TagPolicy, artifact: Artifact, custom_tag: str | None
+) -> tuple[str, bool]:
+    """(reference, whether the policy produced it rather than the fall-back)."""
     from engine import naming
 
     try:
         tag = custom_tag or tagger.generate(policy.kind, policy.options, artifact)
         composed = f"{artifact.image}:{tag}" if tag else artifact.image
         if naming.is_valid_reference(composed):
-            return composed
+            return composed, True
     except (_TagFailure, SkrenderError, OSError, ValueError) as exc:
         _refuse_disabled_commands(exc, artifact)
         # any other tagger failure means the fall-back tag
     # skaffold's fall-back: the sha256 tagger ("latest" unless the image carries a tag).
     parsed = naming.try_parse_reference(artifact.image)
     if parsed is not None and parsed.tag:
-        return artifact.image
-    return f"{artifact.image}:latest"
+        return artifact.image, False
+    return f"{artifact.image}:latest", False
 
 
 def _refuse_disabled_commands(exc: BaseException, artifact: Artifact) -> None:

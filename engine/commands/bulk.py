@@ -81,6 +81,9 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the bulk render; 0 when every render succeeded, 1 otherwise."""
+    import gc
+
+    gc.enable()  # a long run: cycles must be collected (cli.main disables it for short commands)
     from engine import bulk, kcache
     from engine.services import DEFAULT_BRANCH_TEMPLATE
 

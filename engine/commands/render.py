@@ -35,6 +35,9 @@ def run(args: argparse.Namespace) -> int:
     for warning in result.warnings:
         sys.stderr.write(f"WARN {warning}\n")
     out = sys.stdout
+    if args.loud:
+        for line in result.build_log:
+            out.write(line + "\n")
     for line in result.notices:
         out.write(line + "\n")
     if args.output:
