@@ -9,8 +9,6 @@ falls back silently to the sha256 tagger, i.e. ``image:latest``
 from __future__ import annotations
 
 import datetime
-import hashlib
-import json
 import os
 import re
 import stat
@@ -283,6 +281,9 @@ class _Tagger:
     # -- inputDigest (input_digest.go)
 
     def input_digest(self, options: Mapping[str, Any], artifact: Artifact) -> str:
+        import hashlib  # with json: only this policy needs them (start-up time)
+        import json
+
         workspace = artifact.context or "."
         files = self._transitive_deps(artifact, set())
         if artifact.builder == "docker" and artifact.docker is not None:
@@ -359,6 +360,8 @@ class _Tagger:
             return None
         except OSError as exc:
             raise _TagFailure(f"getting hash for {path!r}: {exc}") from None
+        import hashlib
+
         digest = hashlib.md5(usedforsecurity=False)
         digest.update(_go_rel(workspace, path).encode("utf-8", "surrogateescape"))
         if stat.S_ISREG(info.st_mode):
