@@ -19,7 +19,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from benchutil import ROOT
+from benchutil import ROOT, opt_in
+
+pytestmark = opt_in
 
 sys.path.insert(0, str(ROOT / "golden" / "tool"))
 

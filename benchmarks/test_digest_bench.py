@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from benchutil import interleaved_medians
+from benchutil import interleaved_medians, opt_in
 from fixtures_registry import (
     MT_OCI_MANIFEST,
     Registry,
@@ -38,6 +38,8 @@ from fixtures_registry import (
 )
 
 from engine.resolve import resolve_digests
+
+pytestmark = opt_in
 
 TAGS = 300
 POOL_JOBS = 8  # the --digest-jobs default

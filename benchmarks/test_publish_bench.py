@@ -15,8 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from benchutil import opt_in
 
 from engine.publish import publish
+
+pytestmark = opt_in
 
 HISTORY = 5000
 ROUNDS = 7
@@ -100,8 +103,6 @@ def _median_seconds(action: Callable[[], None], rounds: int) -> float:
 def test_publish_cost_independent_of_history(
     benchmark: Any, tmp_path: Path, git_env: dict[str, str]
 ) -> None:
-    if benchmark.disabled:
-        pytest.skip("benchmarks run with --benchmark-enable")
     fresh = _publisher(_repo(tmp_path, git_env, "fresh.git", 1), git_env)
     long = _publisher(_repo(tmp_path, git_env, "long.git", HISTORY), git_env)
     fresh()  # warm the page cache and the imports for both

@@ -13,7 +13,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from benchutil import ROOT, interleaved_medians, run_quiet
+from benchutil import ROOT, interleaved_medians, opt_in, run_quiet
+
+pytestmark = opt_in
 
 TARGET_RATIO = 2.5
 SEED = ROOT / "examples" / "monorepo"
@@ -41,8 +43,6 @@ def kustomize_argv(path: str) -> list[str]:
 
 
 def test_render_vs_kustomize_floor(benchmark, seed_repo: Path) -> None:  # type: ignore[no-untyped-def]
-    if benchmark.disabled:
-        pytest.skip("benchmarks run with --benchmark-enable")
     # PYTHONDONTWRITEBYTECODE may be set: compile once, as `pip install` does
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "engine")], check=True)
     render = [
