@@ -13,18 +13,15 @@ from __future__ import annotations
 
 import base64
 import datetime
-import hashlib
 import ipaddress
 import json
 import os
 import shutil
 import signal
 import socket
-import struct
 import subprocess
 import tempfile
 import time
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +30,7 @@ from typing import Any
 import pytest
 import requests
 from conftest import service_unavailable
+from golden_tool import golden
 from tokenserver import TokenServer
 
 REGISTRY_BIN = "docker-registry"
@@ -50,113 +48,12 @@ MT_OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
 MT_OCI_LAYER = "application/vnd.oci.image.layer.v1.tar+gzip"
 
 
-# ---------------------------------------------------------------------------------------------
-# Deterministic image blobs.  Copied from the golden corpus's own tool
-# (shared/golden-corpus/tool/golden.py: _canonical_json, _tar_single_file, _gzip_stored, _sha,
-# build_image) so images pushed here have the digests the corpus expects.
-# ---------------------------------------------------------------------------------------------
-
-
-def _canonical_json(obj: Any) -> bytes:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()
-
-
-def _tar_single_file(name: str, data: bytes) -> bytes:
-    """A ustar archive holding one regular file; every header field is fixed."""
-
-    def octal(value: int, width: int) -> bytes:
-        return f"{value:0{width - 1}o}".encode() + b"\0"
-
-    header = bytearray(512)
-    fields = [
-        (0, 100, name.encode()),
-        (100, 8, octal(0o644, 8)),
-        (108, 8, octal(0, 8)),
-        (116, 8, octal(0, 8)),
-        (124, 12, octal(len(data), 12)),
-        (136, 12, octal(0, 12)),
-        (148, 8, b" " * 8),
-        (156, 1, b"0"),
-        (257, 6, b"ustar\0"),
-        (263, 2, b"00"),
-        (265, 32, b"root"),
-        (297, 32, b"root"),
-    ]
-    for off, width, value in fields:
-        header[off : off + len(value)] = value[:width]
-    checksum = sum(header)
-    header[148:156] = f"{checksum:06o}".encode() + b"\0 "
-    body = data + b"\0" * ((512 - len(data) % 512) % 512)
-    return bytes(header) + body + b"\0" * 1024
-
-
-def _gzip_stored(data: bytes) -> bytes:
-    """gzip member with stored deflate blocks: byte-identical everywhere."""
-    out = bytearray(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff")
-    pos = 0
-    while True:
-        chunk = data[pos : pos + 65535]
-        pos += len(chunk)
-        final = pos >= len(data)
-        out += bytes([1 if final else 0])
-        out += struct.pack("<HH", len(chunk), len(chunk) ^ 0xFFFF)
-        out += chunk
-        if final:
-            break
-    out += struct.pack("<II", zlib.crc32(data) & 0xFFFFFFFF, len(data) & 0xFFFFFFFF)
-    return bytes(out)
-
-
-def sha(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
-
-
-def build_image(
-    ref: str,
-    arch: str = "amd64",
-    os_name: str = "linux",
-    variant: str | None = None,
-    oci: bool = False,
-) -> tuple[bytes, str, dict[str, bytes]]:
-    """(manifest bytes, media type, blobs by digest) of a one-layer image."""
-    suffix = "/" + variant if variant else ""
-    content = f"golden corpus image {ref} {os_name}/{arch}{suffix}\n".encode()
-    tar = _tar_single_file("golden.txt", content)
-    layer = _gzip_stored(tar)
-    config: dict[str, Any] = {
-        "architecture": arch,
-        "os": os_name,
-        "rootfs": {"type": "layers", "diff_ids": [sha(tar)]},
-    }
-    if variant:
-        config["variant"] = variant
-    config_bytes = _canonical_json(config)
-    manifest = {
-        "schemaVersion": 2,
-        "mediaType": MT_OCI_MANIFEST if oci else MT_DOCKER_MANIFEST,
-        "config": {
-            "mediaType": MT_OCI_CONFIG if oci else MT_DOCKER_CONFIG,
-            "size": len(config_bytes),
-            "digest": sha(config_bytes),
-        },
-        "layers": [
-            {
-                "mediaType": MT_OCI_LAYER if oci else MT_DOCKER_LAYER,
-                "size": len(layer),
-                "digest": sha(layer),
-            }
-        ],
-    }
-    blobs = {sha(config_bytes): config_bytes, sha(layer): layer}
-    return _canonical_json(manifest), str(manifest["mediaType"]), blobs
-
-
-def split_ref(ref: str) -> tuple[str, str]:
-    """'path/name:tag' -> ('path/name', 'tag')."""
-    slash, colon = ref.rfind("/"), ref.rfind(":")
-    if colon <= slash:
-        return ref, "latest"
-    return ref[:colon], ref[colon + 1 :]
+# Deterministic image blobs: the corpus tool's own functions, so images pushed here have the
+# digests the corpus expects.
+build_image = golden.build_image
+split_ref = golden.split_ref
+sha = golden._sha
+canonical_json = golden._canonical_json
 
 
 # ---------------------------------------------------------------------------------------------
@@ -288,7 +185,7 @@ class Registry:
             "mediaType": MT_OCI_INDEX if oci else MT_DOCKER_LIST,
             "manifests": entries,
         }
-        return self.push_manifest(repo, tag, _canonical_json(index), str(index["mediaType"]))
+        return self.push_manifest(repo, tag, canonical_json(index), str(index["mediaType"]))
 
 
 def free_port() -> int:

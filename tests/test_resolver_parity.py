@@ -10,32 +10,19 @@ fail with skaffold's first stderr line.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 from conftest import service_unavailable
+from golden_tool import CASES, golden
 
 ROOT = Path(__file__).resolve().parent.parent
-CASES = ROOT / "golden" / "cases"
-
-
-def _load_tool() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("golden_tool", ROOT / "golden/tool/golden.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-golden = _load_tool()
 
 
 def _uses_registry(case_dir: Path) -> bool:
