@@ -31,9 +31,9 @@ from benchutil import interleaved_medians, opt_in
 from fixtures_registry import (
     MT_OCI_MANIFEST,
     Registry,
-    _canonical_json,
     _stop,
     build_image,
+    canonical_json,
     start_registry,
 )
 
@@ -69,7 +69,7 @@ def bench_refs(registry: Registry) -> list[str]:
     for index in range(TAGS):
         # An annotation makes each manifest (and so each digest) distinct.
         distinct = dict(base, annotations={"skrender.bench/index": str(index)})
-        registry.push_manifest(REPO, f"t{index}", _canonical_json(distinct), media_type)
+        registry.push_manifest(REPO, f"t{index}", canonical_json(distinct), media_type)
         refs.append(registry.ref(f"{REPO}:t{index}"))
     return refs
 

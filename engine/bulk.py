@@ -938,8 +938,6 @@ def _render_one(
     digests: DigestMemo,
 ) -> None:
     """Render, write and (optionally) publish one service x environment into ``outcome``."""
-    import dataclasses
-
     from engine.render import render
 
     start = time.perf_counter()
@@ -957,7 +955,7 @@ def _render_one(
     path = os.path.join(target, MANIFEST_NAME)
     try:
         request = render_request(service, environment, options.env)
-        request = dataclasses.replace(request, kustomize_runner=runner, resolve_digests=digests)
+        request = request._replace(kustomize_runner=runner, resolve_digests=digests)
         result = render(request)
         outcome.images = image_entries(result.builds)
         os.makedirs(target, exist_ok=True)

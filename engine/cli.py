@@ -12,6 +12,7 @@ import gc
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from engine.commands import COMMANDS
 from engine.errors import SkrenderError, UsageError
@@ -22,40 +23,124 @@ INTERNAL_ERROR_EXIT = 3
 class ArgumentParser(argparse.ArgumentParser):
     """argparse that raises :class:`UsageError` (exit 127, as skaffold) instead of exiting 2."""
 
+    _declaring = False
+
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(f"{message}\nSee '{self.prog} --help' for usage.")
 
+    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        """argparse's add_argument, validating the metavar with a fixed-width formatter."""
+        self._declaring = True
+        try:
+            return super().add_argument(*args, **kwargs)
+        finally:
+            self._declaring = False
 
-def build_parser(selected: str | None = None) -> ArgumentParser:
-    """The argument parser; only ``selected``'s module is imported (the others get a stub)."""
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        # add_argument formats an action only to validate its metavar, which does not depend
+        # on the width: a fixed width spares the terminal size look-up and its `import shutil`
+        # (zlib, bz2, lzma), a few ms of every run.  Help and usage still get the real width.
+        if self._declaring:
+            formatter_class: Any = self.formatter_class  # every HelpFormatter takes a width
+            formatter: argparse.HelpFormatter = formatter_class(prog=self.prog, width=80)
+            return formatter
+        return super()._get_formatter()
+
+
+def build_parser(selected: str | None = None, *, siblings: bool = True) -> ArgumentParser:
+    """The argument parser; only ``selected``'s module is imported (the others get a stub).
+
+    ``siblings=False`` leaves the stubs out too: fine when ``selected`` is the first
+    argument, since the top-level parser then never prints help or rejects a command.
+    """
     parser = ArgumentParser(
         prog="skrender",
         description="A pure-Python, byte-identical drop-in for `skaffold render`, for GitOps.",
     )
     parser.add_argument("--version", action=_VersionAction, nargs=0, help="print the version")
-    subparsers = parser.add_subparsers(
-        dest="command", metavar="COMMAND", parser_class=ArgumentParser
-    )
+    parser._declaring = True  # add_subparsers formats the usage "skrender": no width involved
+    try:
+        subparsers = parser.add_subparsers(
+            dest="command", metavar="COMMAND", parser_class=ArgumentParser
+        )
+    finally:
+        parser._declaring = False
     for name, (_module, summary) in COMMANDS.items():
         if name == selected:
             _command_module(name).add_parser(subparsers)
-        else:
+        elif siblings:
             subparsers.add_parser(name, help=summary, add_help=False)
     return parser
 
 
+# Commands that end the process themselves once done (see main)
+QUICK_EXIT_COMMANDS = ("render", "tags")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `skrender` command; returns the process exit status."""
+    """Entry point of the `skrender` command; returns the process exit status.
+
+    Run as the program (``argv`` None, called from ``__main__``: the console script or
+    ``python -m engine``), a quick command (:data:`QUICK_EXIT_COMMANDS`) ends the process
+    right away once its output is flushed: tearing down the interpreter (modules, a final
+    cycle collection) would add a tenth to a render.  Called from other code, main returns.
+    """
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    selected = next((arg for arg in args_list if not arg.startswith("-")), None)
+    code = _main(args_list, selected)
+    if (
+        argv is None
+        and selected in QUICK_EXIT_COMMANDS
+        and sys._getframe(1).f_globals.get("__name__") == "__main__"
+    ):
+        _exit_now(code)
+    return code
+
+
+def _exit_now(code: int) -> None:
+    """End the process like the interpreter's exit, minus its teardown; or return.
+
+    The exit's observable steps are kept: non-daemon threads (there must be none left, else
+    this returns and the usual exit joins them), atexit callbacks (multiprocessing, weakref
+    finalizers such as temporary directories' clean-up) and flushing stdout and stderr.
+    """
+    import atexit
+    import os
+    import threading
+
+    run_exitfuncs = getattr(atexit, "_run_exitfuncs", None)  # CPython; elsewhere the usual exit
+    if run_exitfuncs is None or getattr(threading, "_threading_atexits", None):
+        return
+    main_thread = threading.main_thread()
+    if any(t is not main_thread and not t.daemon for t in threading.enumerate()):
+        return
+    if not _flushed():
+        return  # the usual exit reports it
+    run_exitfuncs()
+    if _flushed():
+        os._exit(code)
+
+
+def _flushed() -> bool:
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def _main(args_list: list[str], selected: str | None) -> int:
     from engine.commands import _flags
 
     # A short-lived command allocates a lot while importing and parsing and frees it by
     # reference counting; the cycle collector only costs time here (~10% of a render).
     # Long-running commands (bulk) turn it back on.
     gc.disable()
-    args_list = list(sys.argv[1:] if argv is None else argv)
     try:
-        selected = next((arg for arg in args_list if not arg.startswith("-")), None)
-        parser = build_parser(selected if selected in COMMANDS else None)
+        known = selected if selected in COMMANDS else None
+        # the usual `skrender COMMAND ...`: the other commands' stubs are never used
+        parser = build_parser(known, siblings=known is None or args_list[0] != known)
         args = parser.parse_args(_flags.normalize_argv(args_list))
         if not args.command:
             parser.print_help(sys.stderr)

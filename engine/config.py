@@ -11,8 +11,7 @@ import os
 import re
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from engine import schema
 from engine.errors import ConfigError
@@ -38,8 +37,7 @@ _UNKNOWN_VERSION = (
 DEFAULT_RAW_YAML = "k8s/*.yaml"
 
 
-@dataclass(frozen=True)
-class LoadRequest:
+class LoadRequest(NamedTuple):
     """What ``skaffold render`` was asked to load."""
 
     cwd: str
@@ -48,13 +46,12 @@ class LoadRequest:
     modules: tuple[str, ...] = ()
     profile_auto_activation: bool = True
     propagate_profiles: bool = True
-    env: Mapping[str, str] = field(default_factory=dict)
+    env: Mapping[str, str] = schema.EMPTY_MAPPING
     kube_context: str = ""
     command: str = "render"
 
 
-@dataclass(frozen=True)
-class GlobalConfig:
+class GlobalConfig(NamedTuple):
     """The parts of ``~/.skaffold/config`` that affect render."""
 
     default_repo: str | None = None
@@ -115,10 +112,11 @@ def _yaml_docs(data: bytes) -> list[Any]:
         raise ConfigError(f"{_PARSE_FILE}parsing api version: {detail}") from None
 
 
-# parse_file's results by (path, sha256 of the bytes): `skrender bulk` loads each service's
+# parse_file's results by (path, the file's bytes): `skrender bulk` loads each service's
 # config once per environment, and upgrading an old apiVersion is most of a warm render's
 # parsing.  Keyed by content, so an edited file is parsed afresh; bounded, so a long-lived
-# process cannot grow it without limit.
+# process cannot grow it without limit.  (The bytes themselves, not a sha256: hashlib's
+# OpenSSL import costs a one-shot render ~4 ms; the persistent store still gets a sha256.)
 _PARSED: dict[tuple[str, bytes], list[tuple[str, Doc]]] = {}
 _PARSED_MAX = 512
 _parsed_lock = threading.Lock()
@@ -143,24 +141,29 @@ def parse_file(path: str) -> list[tuple[str, Doc]]:
 
     The documents are the caller's own (a fresh copy per call): they may be modified.
     """
-    import hashlib
-
     data, _ = _read_with_fallback(path)
-    key = (path, hashlib.sha256(data).digest())
+    key = (path, data)
     with _parsed_lock:
         known = _PARSED.get(key)
     if known is None:
         store = parse_store
-        known = store.get(*key) if store is not None else None
+        digest = _sha256(data) if store is not None else b""
+        known = store.get(path, digest) if store is not None else None
         if known is None:
             known = _parse_data(path, data)
             if store is not None:
-                store.put(*key, known)
+                store.put(path, digest, known)
         with _parsed_lock:
             if len(_PARSED) >= _PARSED_MAX:
                 _PARSED.clear()
             _PARSED[key] = known
     return [(version, _copy_plain(doc)) for version, doc in known]
+
+
+def _sha256(data: bytes) -> bytes:
+    import hashlib
+
+    return hashlib.sha256(data).digest()
 
 
 def _copy_plain(value: Any) -> Any:
@@ -356,25 +359,30 @@ def _strict_check(docs: Sequence[Doc], versions: Sequence[str]) -> None:
 # --- the config graph (requires, modules, profiles) ------------------------------------------
 
 
-@dataclass
 class _Entry:
-    doc: Doc
-    source_file: str
-    index: int
-    is_root: bool
-    profiles: list[str]
+    """One config document of the graph, profiles applied."""
+
+    def __init__(
+        self, doc: Doc, source_file: str, index: int, is_root: bool, profiles: list[str]
+    ) -> None:
+        self.doc = doc
+        self.source_file = source_file
+        self.index = index
+        self.is_root = is_root
+        self.profiles = profiles
 
 
-@dataclass
 class _Record:
-    all_profiles: list[str] = field(default_factory=list)
-    name_to_file: dict[str, str] = field(default_factory=dict)
-    applied: dict[str, str] = field(default_factory=dict)
-    parsed: dict[str, list[tuple[str, Doc]]] = field(default_factory=dict)
+    """What the loader has seen so far, across files."""
+
+    def __init__(self) -> None:
+        self.all_profiles: list[str] = []
+        self.name_to_file: dict[str, str] = {}
+        self.applied: dict[str, str] = {}
+        self.parsed: dict[str, list[tuple[str, Doc]]] = {}
 
 
-@dataclass(frozen=True)
-class _Opts:
+class _Opts(NamedTuple):
     file: str
     profiles: tuple[str, ...]
     is_required: bool

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from engine.errors import DigestError, ManifestError, UsageError
 
@@ -46,8 +46,7 @@ _ESCAPE_RE = re.compile(r"[/._:@]")
 _KO_PREFIX = "ko://"
 
 
-@dataclass(frozen=True)
-class ImageReference:
+class ImageReference(NamedTuple):
     """skaffold's parsed image name (``docker.ImageReference``).
 
     ``repo`` and ``name`` are only set when the base name has a ``/`` (as in skaffold).
@@ -190,8 +189,7 @@ _HOST_CHARS = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class RegistryName:
+class RegistryName(NamedTuple):
     """Where a reference lives for registry API calls (go-containerregistry defaults)."""
 
     registry: str

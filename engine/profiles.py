@@ -9,8 +9,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from engine.errors import ConfigError
 from engine.upgrade import flat_fields, schema_types
@@ -22,8 +21,7 @@ PIPELINE_TYPE = "Pipeline"
 Doc = dict[str, Any]
 
 
-@dataclass(frozen=True)
-class ActivationContext:
+class ActivationContext(NamedTuple):
     """What profile activation looks at."""
 
     env: Mapping[str, str]

@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from engine.errors import ConfigError, SkrenderError
-from engine.schema import Config
+from engine.schema import EMPTY_MAPPING, Config
 
 # --digest-source values that need no build (anything else asks skaffold to build images)
 NO_BUILD_DIGEST_SOURCES = ("tag", "remote", "none")
@@ -32,8 +31,7 @@ NONE_DIGEST_SOURCE_NOTICE = (
 Build = tuple[str, str]  # (imageName, final image reference)
 
 
-@dataclass(frozen=True)
-class RenderRequest:
+class RenderRequest(NamedTuple):
     """Everything `skrender render` needs; field names follow skaffold's flags."""
 
     cwd: str = "."
@@ -46,7 +44,7 @@ class RenderRequest:
     custom_tag: str | None = None  # -t
     digest_source: str | None = None  # None: tag on a local cluster, remote otherwise
     prebuilt: tuple[Build, ...] | None = None  # -a / -i, merged; None when neither was given
-    labels: Mapping[str, str] = field(default_factory=dict)
+    labels: Mapping[str, str] = EMPTY_MAPPING
     namespace: str = ""
     offline: bool = False
     resource_selector_rules_file: str | None = None
@@ -65,8 +63,7 @@ class RenderRequest:
     resolve_digests: Callable[..., dict[str, str]] | None = None
 
 
-@dataclass(frozen=True)
-class RenderResult:
+class RenderResult(NamedTuple):
     """The manifests, what skaffold prints on stdout before them, and the images used."""
 
     text: str
@@ -87,8 +84,12 @@ def render(request: RenderRequest) -> RenderResult:
     """
     loaded = _load(request)
     manifests = _InBackground(_generate, request, loaded)
+    # The worker needs the GIL to reach kustomize's start, the one step on the critical path:
+    # let it get there before this thread's imports and git calls compete with it.
+    manifests.wait_launched(_LAUNCH_WAIT_SECONDS)
     build_log: list[str] = []
     digest_source, builds = _decide_builds(request, loaded, build_log)
+    _preload_transform()
     documents = manifests.result()
     notices = (NONE_DIGEST_SOURCE_NOTICE,) if digest_source == "none" else ()
     warnings: list[str] = []
@@ -103,9 +104,15 @@ def render(request: RenderRequest) -> RenderResult:
     )
 
 
+# How long the main thread lets the manifests worker run alone before starting on the tags
+_LAUNCH_WAIT_SECONDS = 0.05
+
+
 class _InBackground:
     """Run a function in a thread; ``result()`` joins it and re-raises its exception.
 
+    The function gets an extra last argument, an Event it sets when it starts an external
+    tool (the thread sets it too when it ends): see ``wait_launched``.
     (A plain thread: concurrent.futures would import logging and more at start-up.)
     """
 
@@ -114,15 +121,22 @@ class _InBackground:
 
         self._value: Any = None
         self._error: BaseException | None = None
+        self._launched = threading.Event()
 
         def target() -> None:
             try:
-                self._value = function(*args)
+                self._value = function(*args, self._launched)
             except BaseException as exc:  # handed to the caller by result()
                 self._error = exc
+            finally:
+                self._launched.set()
 
         self._thread = threading.Thread(target=target, name="skrender-manifests", daemon=True)
         self._thread.start()
+
+    def wait_launched(self, timeout: float) -> None:
+        """Wait (at most ``timeout`` seconds) until the function starts a tool or ends."""
+        self._launched.wait(timeout)
 
     def result(self) -> Any:
         self._thread.join()
@@ -142,8 +156,7 @@ def plan_builds(request: RenderRequest) -> tuple[list[Build], tuple[Config, ...]
     return _decide_builds(request, loaded)[1], loaded.configs
 
 
-@dataclass(frozen=True)
-class _Loaded:
+class _Loaded(NamedTuple):
     cwd: str
     env: Mapping[str, str]
     configs: tuple[Config, ...]
@@ -210,15 +223,17 @@ def is_local_kube_context(name: str) -> bool:
     )
 
 
-@dataclass
 class _BuildPhase:
     """skaffold's build phase for render (pkg/skaffold/runner/build.go): tags or -a/-i images,
     the default repo, then digests from the registry or from a real build."""
 
-    request: RenderRequest
-    loaded: _Loaded
-    default_repo: str | None
-    log: list[str]
+    def __init__(
+        self, request: RenderRequest, loaded: _Loaded, default_repo: str | None, log: list[str]
+    ) -> None:
+        self.request = request
+        self.loaded = loaded
+        self.default_repo = default_repo
+        self.log = log
 
     def builds(self, digest_source: str) -> list[Build]:
         request, loaded = self.request, self.loaded
@@ -343,9 +358,20 @@ def _with_remote_digests(
     return [(name, resolve.with_digest(tag, digests[tag])) for name, tag in builds]
 
 
-def _generate(request: RenderRequest, loaded: _Loaded) -> list[list[Any]]:
-    """Every renderer's documents, config by config, in skaffold's order."""
+def _generate(request: RenderRequest, loaded: _Loaded, launched: Any = None) -> list[list[Any]]:
+    """Every renderer's documents, config by config, in skaffold's order.
+
+    ``launched`` (a threading.Event), when given, is set as the first kustomize starts.
+    """
     from engine import sources
+
+    inner = request.kustomize_runner or sources.run_kustomize
+
+    def signalling(argv: Sequence[str], *, cwd: str, env: Mapping[str, str] | None) -> bytes:
+        launched.set()
+        return inner(argv, cwd=cwd, env=env)
+
+    runner = request.kustomize_runner if launched is None else signalling
 
     return [
         docs
@@ -355,9 +381,14 @@ def _generate(request: RenderRequest, loaded: _Loaded) -> list[list[Any]]:
             cwd=loaded.cwd,
             env=loaded.env,
             allow_commands=request.allow_template_commands,
-            kustomize_runner=request.kustomize_runner,
+            kustomize_runner=runner,
         )
     ]
+
+
+def _preload_transform() -> None:
+    """Import what the transform and serialisation need while kustomize still runs."""
+    from engine import _yaml_emit, rewrite  # noqa: F401
 
 
 def _transform_and_serialise(

@@ -12,8 +12,8 @@ import re
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from engine.errors import ConfigError, ManifestError
 from engine.naming import sanitize_image_name, try_parse_reference
@@ -22,8 +22,7 @@ from engine.schema import SelectorRule
 GroupKind = tuple[str, str]  # (group, kind)
 
 
-@dataclass(frozen=True)
-class _Filter:
+class _Filter(NamedTuple):
     """One ``latest.ResourceFilter`` after ``ConvertJSONPathIndex``."""
 
     image: tuple[str, ...] = ()
@@ -31,12 +30,11 @@ class _Filter:
     pod_spec: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class TransformRules:
+class TransformRules(NamedTuple):
     """The effective allowlist and denylist, keyed by (group, kind)."""
 
-    allow: Mapping[GroupKind, _Filter] = field(default_factory=dict)
-    deny: Mapping[GroupKind, _Filter] = field(default_factory=dict)
+    allow: Mapping[GroupKind, _Filter] = MappingProxyType({})
+    deny: Mapping[GroupKind, _Filter] = MappingProxyType({})
 
 
 _ALL = (".*",)

@@ -8,13 +8,19 @@ Paths of a *root* config (one from the ``-f`` file) are kept as written: skaffol
 them against the process working directory.  Paths of a *dependency* config (reached via
 ``requires`` from another file) have already been made absolute against that file's
 directory, as skaffold does (``pkg/skaffold/parser/config.go``).
+
+The records are immutable once loaded.  They are ``typing.NamedTuple`` classes rather than
+frozen dataclasses: creating a NamedTuple class costs a fifth of a dataclass and needs no
+``dataclasses`` import (inspect, ast, dis, ...), which matters to the start-up time of every
+`skrender render`.  Copies with changes are made with ``record._replace(field=value)``;
+mapping defaults are one shared read-only empty mapping.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 # skaffold's keyword for every tag policy, in the declaration order of latest.TagPolicy
 TAG_POLICY_KINDS = (
@@ -26,9 +32,11 @@ TAG_POLICY_KINDS = (
     "inputDigest",
 )
 
+# The default of every mapping field: shared, so read-only
+EMPTY_MAPPING: Mapping[str, Any] = MappingProxyType({})
 
-@dataclass(frozen=True)
-class TagPolicy:
+
+class TagPolicy(NamedTuple):
     """One tag policy: ``kind`` is skaffold's keyword, ``options`` its mapping as written.
 
     gitCommit: variant, prefix, ignoreChanges; envTemplate: template; dateTime: format,
@@ -36,13 +44,12 @@ class TagPolicy:
     """
 
     kind: str = "gitCommit"
-    options: Mapping[str, Any] = field(default_factory=dict)
+    options: Mapping[str, Any] = EMPTY_MAPPING
 
 
-@dataclass(frozen=True)
-class DockerArtifact:
+class DockerArtifact(NamedTuple):
     dockerfile: str = "Dockerfile"
-    build_args: Mapping[str, str | None] = field(default_factory=dict)
+    build_args: Mapping[str, str | None] = EMPTY_MAPPING
     target: str | None = None
     network: str | None = None
     cache_from: tuple[str, ...] = ()
@@ -53,32 +60,28 @@ class DockerArtifact:
     secrets: tuple[Mapping[str, Any], ...] = ()
 
 
-@dataclass(frozen=True)
-class ArtifactDependency:
+class ArtifactDependency(NamedTuple):
     image: str
     alias: str | None = None
 
 
-@dataclass(frozen=True)
-class Artifact:
+class Artifact(NamedTuple):
     """``build.artifacts[]``.  ``builder`` is skaffold's keyword (docker, jib, bazel, ko, ...)."""
 
     image: str
     context: str = "."
     builder: str = "docker"
-    docker: DockerArtifact | None = field(default_factory=DockerArtifact)
+    docker: DockerArtifact | None = DockerArtifact()
     requires: tuple[ArtifactDependency, ...] = ()
-    raw: Mapping[str, Any] = field(default_factory=dict)
+    raw: Mapping[str, Any] = EMPTY_MAPPING
 
 
-@dataclass(frozen=True)
-class Kustomize:
+class Kustomize(NamedTuple):
     paths: tuple[str, ...] = ()
     build_args: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Manifests:
+class Manifests(NamedTuple):
     raw_yaml: tuple[str, ...] = ()
     kustomize: Kustomize | None = None
     # Renderers skrender does not run itself are kept raw so their presence can be reported.
@@ -90,8 +93,7 @@ class Manifests:
     validate: tuple[Mapping[str, Any], ...] = ()
 
 
-@dataclass(frozen=True)
-class SelectorRule:
+class SelectorRule(NamedTuple):
     """``resourceSelector.allow[]`` / ``deny[]`` entry (``groupKind`` is ``Kind.group``)."""
 
     group_kind: str
@@ -100,32 +102,30 @@ class SelectorRule:
     pod_spec: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class LocalBuild:
+class LocalBuild(NamedTuple):
     push: bool | None = None
     concurrency: int | None = None
     use_buildkit: bool | None = None
     try_import_missing: bool = False
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(NamedTuple):
     """One selected skaffold config document, upgraded to the latest schema, profiles applied."""
 
     source_file: str  # absolute path of the file holding this document
-    index: int  # position of the document in its file
+    index: int  # type: ignore[assignment]  # position in its file (shadows tuple.index)
     is_root: bool  # from the -f file (paths relative to CWD) or a dependency (absolutized)
     name: str | None = None
     artifacts: tuple[Artifact, ...] = ()
-    tag_policy: TagPolicy = field(default_factory=TagPolicy)
+    tag_policy: TagPolicy = TagPolicy()
     local: LocalBuild | None = None
     insecure_registries: tuple[str, ...] = ()
-    manifests: Manifests = field(default_factory=Manifests)
+    manifests: Manifests = Manifests()
     allow: tuple[SelectorRule, ...] = ()
     deny: tuple[SelectorRule, ...] = ()
     legacy_helm: Mapping[str, Any] | None = None  # deploy.helm, rendered after manifests
     active_profiles: tuple[str, ...] = ()
-    raw: Mapping[str, Any] = field(default_factory=dict)
+    raw: Mapping[str, Any] = EMPTY_MAPPING
 
     @property
     def display_name(self) -> str:

@@ -26,7 +26,6 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
 from typing import Any
 
 from engine import goglob, proc
@@ -172,7 +171,7 @@ def with_default_raw_yaml(configs: Sequence[Config]) -> list[Config]:
     )
     if has_renderer:
         return [config]
-    return [replace(config, manifests=replace(manifests, raw_yaml=(DEFAULT_RAW_YAML,)))]
+    return [config._replace(manifests=manifests._replace(raw_yaml=(DEFAULT_RAW_YAML,)))]
 
 
 # --- generate -----------------------------------------------------------------------------------

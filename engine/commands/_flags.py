@@ -12,14 +12,12 @@ import argparse
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from engine.errors import UsageError
 
 
-@dataclass(frozen=True)
-class Flag:
+class Flag(NamedTuple):
     names: tuple[str, ...]
     dest: str
     kind: str  # str | slice | bool | int | float

@@ -103,8 +103,6 @@ def _tristate(parser: argparse.ArgumentParser, name: str, dest: str, text: str) 
 
 def run(args: argparse.Namespace) -> int:
     """Build, push, write --file-output; 0 on success."""
-    from dataclasses import replace
-
     from engine import build as build_mod
     from engine.atomic import write_atomic
     from engine.render import compute_builds
@@ -142,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
         return build_mod.images_builder(options)(configs, wanted, req)
 
     # digest_source "local" routes the tagged builds through `builder` (render._builds)
-    request = replace(request, digest_source="local", prebuilt=None, build_images=builder)
+    request = request._replace(digest_source="local", prebuilt=None, build_images=builder)
     builds = compute_builds(request)
     text = build_mod.build_output_json(builds, captured)
     if args.file_output:

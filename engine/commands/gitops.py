@@ -13,7 +13,6 @@ The commit message names both, the image references rendered and the source comm
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import sys
 from dataclasses import dataclass
@@ -95,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
         # --digest-source=local builds and pushes first, exactly as `skrender render` does.
         from engine.commands.render import _builder
 
-        request = dataclasses.replace(request, build_images=_builder(loud=bool(args.loud)))
+        request = request._replace(build_images=_builder(loud=bool(args.loud)))
     result = render(request)
     for warning in result.warnings:
         sys.stderr.write(f"WARN {warning}\n")

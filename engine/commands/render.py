@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import sys
 from typing import Any
@@ -21,7 +20,6 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from engine.atomic import write_atomic
     from engine.commands import _flags
     from engine.render import NO_BUILD_DIGEST_SOURCES, render
 
@@ -30,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     _flags.resolve_flags(args, env)
     request = _flags.render_request(args, cwd, env)
     if request.digest_source not in (None, *NO_BUILD_DIGEST_SOURCES):
-        request = dataclasses.replace(request, build_images=_builder(loud=bool(args.loud)))
+        request = request._replace(build_images=_builder(loud=bool(args.loud)))
     result = render(request)
     for warning in result.warnings:
         sys.stderr.write(f"WARN {warning}\n")
@@ -41,6 +39,8 @@ def run(args: argparse.Namespace) -> int:
     for line in result.notices:
         out.write(line + "\n")
     if args.output:
+        from engine.atomic import write_atomic  # tempfile, shutil: only when writing a file
+
         out.flush()
         # relative to the working directory, named as given (skaffold: "open nodir/x.yaml: ...")
         write_atomic(args.output, result.text.encode("utf-8"))
