@@ -351,11 +351,11 @@ def _labels(values: Sequence[str]) -> dict[str, str]:
 
 def render_request(args: argparse.Namespace, cwd: str, env: Mapping[str, str]) -> Any:
     """A RenderRequest from parsed, resolved render flags."""
-    from engine.render import RenderRequest
+    from engine.render import NO_BUILD_DIGEST_SOURCES, RenderRequest
 
     if args.set or args.set_value_file:
         raise UsageError("--set and --set-value-file (kpt setters) are not supported by skrender")
-    return RenderRequest(
+    request = RenderRequest(
         cwd=cwd,
         filename=args.filename,
         profiles=tuple(args.profile),
@@ -376,3 +376,20 @@ def render_request(args: argparse.Namespace, cwd: str, env: Mapping[str, str]) -
         registry_timeout=args.registry_timeout,
         allow_template_commands=not args.no_template_commands,
     )
+    if request.digest_source not in (None, *NO_BUILD_DIGEST_SOURCES):
+        # --digest-source=local: build and push first, as skaffold does (engine.build)
+        request = request._replace(build_images=local_builder(loud=bool(args.loud)))
+    return request
+
+
+def local_builder(*, loud: bool) -> Any:
+    """Builds and pushes through the Docker engine; progress on stderr (engine.build)."""
+    import sys
+
+    from engine import build
+
+    def report(text: str) -> None:
+        sys.stderr.write(text)
+        sys.stderr.flush()
+
+    return build.images_builder(build.BuildOptions(mode="render", loud=loud, report=report))

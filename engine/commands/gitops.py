@@ -83,18 +83,13 @@ def run(args: argparse.Namespace) -> int:
     from engine.commands import _flags
     from engine.errors import PublishError
     from engine.publish import redact
-    from engine.render import NO_BUILD_DIGEST_SOURCES, render
+    from engine.render import render
 
     cwd = os.getcwd()
     env = _flags.load_env(cwd)
     _flags.resolve_flags(args, env)
     target = resolve_target(args, cwd)
     request = _flags.render_request(args, cwd, env)
-    if request.digest_source not in (None, *NO_BUILD_DIGEST_SOURCES):
-        # --digest-source=local builds and pushes first, exactly as `skrender render` does.
-        from engine.commands.render import _builder
-
-        request = request._replace(build_images=_builder(loud=bool(args.loud)))
     result = render(request)
     for warning in result.warnings:
         sys.stderr.write(f"WARN {warning}\n")

@@ -21,14 +21,12 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from engine.commands import _flags
-    from engine.render import NO_BUILD_DIGEST_SOURCES, render
+    from engine.render import render
 
     cwd = os.getcwd()
     env = _flags.load_env(cwd)
     _flags.resolve_flags(args, env)
     request = _flags.render_request(args, cwd, env)
-    if request.digest_source not in (None, *NO_BUILD_DIGEST_SOURCES):
-        request = request._replace(build_images=_builder(loud=bool(args.loud)))
     result = render(request)
     for warning in result.warnings:
         sys.stderr.write(f"WARN {warning}\n")
@@ -48,14 +46,3 @@ def run(args: argparse.Namespace) -> int:
         out.write(result.text)
     out.flush()
     return 0
-
-
-def _builder(*, loud: bool) -> Any:
-    """--digest-source=local: build and push through the Docker engine (engine.build)."""
-    from engine import build
-
-    def report(text: str) -> None:
-        sys.stderr.write(text)
-        sys.stderr.flush()
-
-    return build.images_builder(build.BuildOptions(mode="render", loud=loud, report=report))
