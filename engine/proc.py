@@ -74,6 +74,43 @@ def run(
     return done
 
 
+def run_combined(
+    argv: Sequence[str],
+    *,
+    cwd: str | None = None,
+    env: Mapping[str, str] | None = None,
+    stdin: bytes | None = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
+) -> Completed:
+    """Run ``argv`` with its stdout and stderr on one pipe; ``Completed.stdout`` holds both.
+
+    The interleaving is the order the program wrote in, as Go's os/exec gives a command whose
+    Stdout and Stderr are the same writer (skaffold's lifecycle hooks).  The exit status is not
+    checked; an OSError from starting the program propagates for the caller to word, a timeout
+    raises :class:`ToolError`.  ``stdin`` None reads from /dev/null.
+    """
+    if timeout == DEFAULT_TIMEOUT:
+        timeout = tool_timeout()
+    child = subprocess.Popen(
+        list(argv),
+        cwd=cwd,
+        env=dict(env) if env is not None else None,
+        stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        output, _ = child.communicate(input=stdin, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(child)
+        raise ToolError(f"running [{' '.join(argv)}]: timed out after {timeout:g}s") from None
+    except BaseException:
+        _kill_group(child)
+        raise
+    return Completed(tuple(argv), child.returncode, output, b"")
+
+
 def _kill_group(child: subprocess.Popen[bytes]) -> None:
     """SIGKILL the child's whole process group and reap the child."""
     import signal

@@ -61,6 +61,8 @@ class RenderRequest(NamedTuple):
     # (a cache); resolve_digests has the signature of engine.resolve.resolve_digests (a memo).
     kustomize_runner: Callable[..., bytes] | None = None
     resolve_digests: Callable[..., dict[str, str]] | None = None
+    # --set / --set-value-file (engine.setters): name -> value; empty means no setters
+    setters: Mapping[str, str] = EMPTY_MAPPING
 
 
 class RenderResult(NamedTuple):
@@ -72,6 +74,11 @@ class RenderResult(NamedTuple):
     configs: tuple[Config, ...] = ()
     warnings: tuple[str, ...] = ()  # what skaffold logs as warnings (stderr)
     build_log: tuple[str, ...] = ()  # skaffold's build log, shown on stdout with --loud
+    # Render hooks (engine.hooks): pre-render hooks' output, written to stdout after the
+    # notices (also with --output); the hooks' log lines and post-hook output (stderr)
+    hook_output: str = ""
+    pre_hook_log: str = ""  # stderr, before the renderers' warnings
+    post_hook_log: str = ""  # stderr, after them
 
 
 def render(request: RenderRequest) -> RenderResult:
@@ -83,6 +90,8 @@ def render(request: RenderRequest) -> RenderResult:
     error wins over a manifest error.
     """
     loaded = _load(request)
+    if any(cfg.manifests.hooks for cfg in loaded.configs):
+        return _render_with_hooks(request, loaded)
     manifests = _InBackground(_generate, request, loaded)
     # The worker needs the GIL to reach kustomize's start, the one step on the critical path:
     # let it get there before this thread's imports and git calls compete with it.
@@ -102,6 +111,67 @@ def render(request: RenderRequest) -> RenderResult:
         warnings=tuple(warnings),
         build_log=tuple(build_log),
     )
+
+
+def _render_with_hooks(request: RenderRequest, loaded: _Loaded) -> RenderResult:
+    """:func:`render` for configs with render hooks, one step after another, in skaffold's
+    order (runner/render.go, render/renderer/render_mux.go): the build phase (tags, digests),
+    every config's pre-render hooks, every renderer, then each config's post-render hooks.
+
+    Nothing runs in the background: a pre-render hook may write what kustomize reads.  An
+    error raised once hooks may have run carries ``partial``, a RenderResult with what
+    skaffold had written by then (the CLI prints it before the error).
+    """
+    from engine import hooks, sources
+
+    build_log: list[str] = []
+    digest_source, builds = _decide_builds(request, loaded, build_log)
+    for cfg in loaded.configs:  # skaffold refuses these when it creates the renderers
+        sources._reject_unsupported(cfg)
+    runner = hooks.HookRunner(
+        loaded.configs,
+        cwd=loaded.cwd,
+        env=loaded.env,
+        kube_context=loaded.kube_context,
+        namespace=request.namespace,
+        default_repo=request.default_repo,
+        allow_commands=request.allow_template_commands,
+    )
+    out: list[str] = []
+    pre_log: list[str] = []
+    post_log: list[str] = []
+    warnings: list[str] = []
+
+    def result(text: str) -> RenderResult:
+        return RenderResult(
+            text=text,
+            notices=(NONE_DIGEST_SOURCE_NOTICE,) if digest_source == "none" else (),
+            builds=tuple(builds),
+            configs=loaded.configs,
+            warnings=tuple(warnings),
+            build_log=tuple(build_log),
+            hook_output="".join(out),
+            pre_hook_log="".join(pre_log),
+            post_hook_log="".join(post_log),
+        )
+
+    try:
+        runner.run_pre_hooks(out, pre_log)
+        by_config: list[tuple[Config, list[str]]] = []
+        for cfg in loaded.configs:
+            docs = _generate(request, loaded._replace(configs=(cfg,)))
+            by_config.append((cfg, _transform_chunks(request, loaded, docs, builds, warnings)))
+        # a config without documents runs no post-render hooks (render_mux.go)
+        texts = [
+            runner.run_post_hooks(cfg, "\n---\n".join(chunks), post_log)
+            for cfg, chunks in by_config
+            if chunks
+        ]
+    except SkrenderError as exc:
+        exc.partial = result("")  # type: ignore[attr-defined]
+        raise
+    # manifests.go: ManifestListByConfig.String() + one final newline
+    return result("\n---\n".join(texts) + "\n")
 
 
 # How long the main thread lets the manifests worker run alone before starting on the tags
@@ -382,6 +452,7 @@ def _generate(request: RenderRequest, loaded: _Loaded, launched: Any = None) -> 
             env=loaded.env,
             allow_commands=request.allow_template_commands,
             kustomize_runner=runner,
+            setters=request.setters,
         )
     ]
 
@@ -399,6 +470,19 @@ def _transform_and_serialise(
     warnings: list[str],
 ) -> str:
     """skaffold's base transform per renderer output, then its serialisation."""
+    chunks = _transform_chunks(request, loaded, documents, builds, warnings)
+    # pkg/skaffold/kubernetes/manifest/manifests.go: String() + one final newline
+    return "\n---\n".join(chunks) + "\n"
+
+
+def _transform_chunks(
+    request: RenderRequest,
+    loaded: _Loaded,
+    documents: Sequence[Sequence[Any]],
+    builds: Sequence[Build],
+    warnings: list[str],
+) -> list[str]:
+    """Each document transformed and serialised (trimmed), in order."""
     from engine import rewrite, yamlio
 
     rules = _selector_rules(request, loaded.configs, loaded.cwd)
@@ -412,8 +496,7 @@ def _transform_and_serialise(
             transformed, conflicts = rewrite.set_namespace(transformed, request.namespace, rules)
             warnings.extend(conflicts)
         chunks.extend(yamlio.dump(doc).strip() for doc in transformed)
-    # pkg/skaffold/kubernetes/manifest/manifests.go: String() + one final newline
-    return "\n---\n".join(chunks) + "\n"
+    return chunks
 
 
 def _selector_rules(request: RenderRequest, configs: Sequence[Config], cwd: str) -> Any:

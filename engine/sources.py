@@ -30,7 +30,7 @@ from typing import Any
 
 from engine import goglob, proc
 from engine.errors import ConfigError, ManifestError, SkrenderError
-from engine.schema import Config
+from engine.schema import EMPTY_MAPPING, Config
 
 # constants.DefaultKubectlManifests
 DEFAULT_RAW_YAML = "k8s/*.yaml"
@@ -184,10 +184,12 @@ def generate(
     env: Mapping[str, str],
     allow_commands: bool = True,
     kustomize_runner: Callable[..., bytes] | None = None,
+    setters: Mapping[str, str] = EMPTY_MAPPING,
 ) -> list[list[Any]]:
     """Decoded documents of each renderer of ``config`` that runs: rawYaml, then kustomize.
 
     ``kustomize_runner`` (same signature as :func:`run_kustomize`) replaces it when given.
+    ``setters`` (``--set``/``--set-value-file``, :mod:`engine.setters`) apply to both renderers.
 
     ``env`` is the template data and the environment of kustomize.  Every document is a
     non-empty mapping, exactly what skaffold's base transform decodes.  Unsupported sources
@@ -200,12 +202,17 @@ def generate(
         files = _raw_yaml_texts(config, cwd=cwd, env=env, allow_commands=allow_commands)
         entries = [entry for _, text in files for entry in append_split(text)]
         try:
-            results.append(_decode_raw_yaml(entries))
+            results.append(_decode_raw_yaml(entries, setters))
         except (SkrenderError, RecursionError) as exc:
-            raise _naming_culprit(exc, files) from None
+            raise _naming_culprit(exc, files, setters) from None
     if manifests.kustomize is not None:
         chunks = kustomize_outputs(
-            config, cwd=cwd, env=env, allow_commands=allow_commands, runner=kustomize_runner
+            config,
+            cwd=cwd,
+            env=env,
+            allow_commands=allow_commands,
+            runner=kustomize_runner,
+            setters=setters,
         )
         try:
             results.append(_decode_entries([e for chunk in chunks for e in append_split(chunk)]))
@@ -217,7 +224,11 @@ def generate(
 _TOO_DEEP = "yaml: document nested too deeply"
 
 
-def _naming_culprit(exc: BaseException, files: Sequence[tuple[str, str]]) -> SkrenderError:
+def _naming_culprit(
+    exc: BaseException,
+    files: Sequence[tuple[str, str]],
+    setters: Mapping[str, str] = EMPTY_MAPPING,
+) -> SkrenderError:
     """The decoding error with the rawYaml file that causes it (skaffold does not name it).
 
     The kyaml pass works on the joined entries of every file, so the file is found by decoding
@@ -229,19 +240,21 @@ def _naming_culprit(exc: BaseException, files: Sequence[tuple[str, str]]) -> Skr
     assert isinstance(exc, SkrenderError)
     for path, text in files:
         try:
-            _decode_raw_yaml(append_split(text))
+            _decode_raw_yaml(append_split(text), setters)
         except (SkrenderError, RecursionError):
             return type(exc)(f"{exc} (file: {path})")
     return exc
 
 
 def _reject_unsupported(config: Config) -> None:
-    """Fail early, naming the field, for every source skrender does not render itself."""
+    """Fail early, naming the field, for every source skrender does not render itself.
+
+    (Render hooks are run by engine.hooks; render hooks have no container form.)
+    """
     m = config.manifests
     unsupported = [
         ("manifests.kpt", bool(m.kpt)),
         ("manifests.remoteManifests", bool(m.remote_manifests)),
-        ("manifests.hooks", bool(m.hooks and (m.hooks.get("before") or m.hooks.get("after")))),
         ("manifests.transform", bool(m.transform)),
         ("manifests.validate", bool(m.validate)),
         ("manifests.helm", m.helm is not None),
@@ -402,7 +415,9 @@ def _download_urls(urls: Sequence[str]) -> list[str]:
     return paths
 
 
-def _decode_raw_yaml(entries: Sequence[str]) -> list[Any]:
+def _decode_raw_yaml(
+    entries: Sequence[str], setters: Mapping[str, str] = EMPTY_MAPPING
+) -> list[Any]:
     """The kyaml pass plus the visitor's decoding, for the rawYaml renderer.
 
     Each piece's first document is what kyaml keeps (it re-encodes that node, which decodes
@@ -412,6 +427,11 @@ def _decode_raw_yaml(entries: Sequence[str]) -> list[Any]:
     from engine import yamlio
 
     pieces = kyaml_pieces(entries)
+    if setters:
+        # apply_setters.go: setters change the parsed pieces before kyaml re-encodes them
+        from engine import setters as setters_mod
+
+        pieces = setters_mod.apply_to_pieces(pieces, setters)
     docs: list[Any] = []
     for piece in pieces:
         # yamlio prefixes the source: this gives kyaml's "MalformedYAMLError: yaml: line N: ..."
@@ -550,8 +570,13 @@ def kustomize_outputs(
     env: Mapping[str, str],
     allow_commands: bool = True,
     runner: Callable[..., bytes] | None = None,
+    setters: Mapping[str, str] = EMPTY_MAPPING,
 ) -> list[str]:
-    """kustomize's non-empty output for each path, in order (``runner``: see generate)."""
+    """kustomize's non-empty output for each path, in order (``runner``: see generate).
+
+    With setters, each local path is built from a mirror with the setters applied
+    (kustomize.go ``render``/``mirror``: :func:`engine.setters.mirrored_kustomization`).
+    """
     kustomize = config.manifests.kustomize
     if kustomize is None:
         return []
@@ -559,8 +584,15 @@ def kustomize_outputs(
     search_path = env.get("PATH", os.environ.get("PATH"))
     outputs: list[str] = []
     for path in paths:
-        argv = _kustomize_argv(kustomize.build_args, path, search_path)
-        out = (runner or run_kustomize)(argv, cwd=cwd, env=env)
+        if setters and not _is_url(path):
+            from engine import setters as setters_mod
+
+            with setters_mod.mirrored_kustomization(path, setters) as mirrored:
+                argv = _kustomize_argv(kustomize.build_args, mirrored, search_path)
+                out = (runner or run_kustomize)(argv, cwd=cwd, env=env)
+        else:
+            argv = _kustomize_argv(kustomize.build_args, path, search_path)
+            out = (runner or run_kustomize)(argv, cwd=cwd, env=env)
         if out:
             outputs.append(out.decode("utf-8", "surrogateescape"))
     return outputs

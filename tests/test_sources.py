@@ -452,7 +452,6 @@ def test_generate_invalid_separator(tmp_path: Path, yamlio: Any) -> None:
         ({"helm": {"releases": []}}, "manifests.helm: helm rendering is not supported"),
         ({"kpt": ("pkg",)}, "manifests.kpt: kpt rendering"),
         ({"transform": ({"name": "set-labels"},)}, "manifests.transform"),
-        ({"hooks": {"before": [{"host": {"command": ["true"]}}]}}, "manifests.hooks"),
     ],
 )
 def test_generate_unsupported_sources(fields: dict[str, Any], needle: str) -> None:

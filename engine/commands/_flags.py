@@ -98,6 +98,20 @@ RENDER_FLAGS = (
         False,
         "skrender: forbid the template function `cmd` (for untrusted configs)",
     ),
+    Flag(
+        ("--set",),
+        "set",
+        "slice",
+        [],
+        "kpt setters: NAME=VALUE for fields tagged `# from-param: ${NAME}` (rawYaml, kustomize)",
+    ),
+    Flag(
+        ("--set-value-file",),
+        "set_value_file",
+        "str",
+        "",
+        "kpt setters from a .env file (--set wins)",
+    ),
 )
 
 # Accepted for compatibility; they do not change what render prints.
@@ -117,8 +131,6 @@ IGNORED_FLAGS = (
     Flag(("--interactive",), "interactive", "bool", True, "ignored"),
     Flag(("--update-check",), "update_check", "bool", True, "ignored"),
     Flag(("--timestamps",), "timestamps", "bool", False, "ignored"),
-    Flag(("--set",), "set", "slice", [], "setters: not supported by skrender"),
-    Flag(("--set-value-file",), "set_value_file", "str", "", "setters: not supported by skrender"),
 )
 
 ALL_FLAGS = RENDER_FLAGS + IGNORED_FLAGS
@@ -349,12 +361,19 @@ def _labels(values: Sequence[str]) -> dict[str, str]:
     return rewrite.parse_labels(values)
 
 
+def _setters(args: argparse.Namespace, cwd: str) -> Mapping[str, str]:
+    """--set-value-file then --set (cmd/skaffold/app/cmd/flags.go, runner/renderer.go)."""
+    if not args.set and not args.set_value_file:
+        return {}  # engine.setters is never imported without setters
+    from engine import setters
+
+    return setters.parse_setters(args.set, args.set_value_file, cwd=cwd)
+
+
 def render_request(args: argparse.Namespace, cwd: str, env: Mapping[str, str]) -> Any:
     """A RenderRequest from parsed, resolved render flags."""
     from engine.render import NO_BUILD_DIGEST_SOURCES, RenderRequest
 
-    if args.set or args.set_value_file:
-        raise UsageError("--set and --set-value-file (kpt setters) are not supported by skrender")
     request = RenderRequest(
         cwd=cwd,
         filename=args.filename,
@@ -375,6 +394,7 @@ def render_request(args: argparse.Namespace, cwd: str, env: Mapping[str, str]) -
         digest_jobs=args.digest_jobs,
         registry_timeout=args.registry_timeout,
         allow_template_commands=not args.no_template_commands,
+        setters=_setters(args, cwd),
     )
     if request.digest_source not in (None, *NO_BUILD_DIGEST_SOURCES):
         # --digest-source=local: build and push first, as skaffold does (engine.build)

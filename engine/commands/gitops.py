@@ -93,8 +93,9 @@ def run(args: argparse.Namespace) -> int:
     result = render(request)
     for warning in result.warnings:
         sys.stderr.write(f"WARN {warning}\n")
-    # render's stdout notices go to stderr here: stdout carries only --dry-run's manifests.
-    notices = "".join(line + "\n" for line in result.notices)
+    # What render prints on stdout before the manifests (notices, pre-render hook output) goes
+    # to stderr here: stdout carries only --dry-run's manifests.
+    notices = "".join(line + "\n" for line in result.notices) + result.hook_output
     content = result.text.encode("utf-8")
     if args.output:
         write_atomic(os.path.join(cwd, args.output), content)

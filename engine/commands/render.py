@@ -21,28 +21,57 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from engine.commands import _flags
+    from engine.errors import SkrenderError
     from engine.render import render
 
     cwd = os.getcwd()
     env = _flags.load_env(cwd)
     _flags.resolve_flags(args, env)
     request = _flags.render_request(args, cwd, env)
-    result = render(request)
+    try:
+        result = render(request)
+    except SkrenderError as exc:
+        # what skaffold had written before a render hook (or a step after one) failed
+        partial = getattr(exc, "partial", None)
+        if partial is not None:
+            _write_before_manifests(partial, args)
+        raise
+    _write_before_manifests(result, args)
+    out = sys.stdout
+    if args.output:
+        from engine.atomic import write_atomic  # tempfile, shutil: only when writing a file
+
+        # relative to the working directory, named as given (skaffold: "open nodir/x.yaml: ...")
+        write_atomic(args.output, result.text.encode("utf-8", "surrogateescape"))
+    else:
+        _write(out, result.text)
+    out.flush()
+    return 0
+
+
+def _write_before_manifests(result: Any, args: argparse.Namespace) -> None:
+    """stderr logs; on stdout the build log (--loud), notices and pre-render hook output."""
+    err = sys.stderr
+    _write(err, result.pre_hook_log)
     for warning in result.warnings:
-        sys.stderr.write(f"WARN {warning}\n")
+        err.write(f"WARN {warning}\n")
+    _write(err, result.post_hook_log)
     out = sys.stdout
     if args.loud:
         for line in result.build_log:
             out.write(line + "\n")
     for line in result.notices:
         out.write(line + "\n")
-    if args.output:
-        from engine.atomic import write_atomic  # tempfile, shutil: only when writing a file
-
-        out.flush()
-        # relative to the working directory, named as given (skaffold: "open nodir/x.yaml: ...")
-        write_atomic(args.output, result.text.encode("utf-8"))
-    else:
-        out.write(result.text)
+    _write(out, result.hook_output)
     out.flush()
-    return 0
+
+
+def _write(stream: Any, text: str) -> None:
+    """Write ``text``; bytes a hook printed that are not UTF-8 go out unchanged."""
+    if not text:
+        return
+    try:
+        stream.write(text)
+    except UnicodeEncodeError:  # surrogate-escaped bytes (nothing was written)
+        stream.flush()
+        stream.buffer.write(text.encode("utf-8", "surrogateescape"))
