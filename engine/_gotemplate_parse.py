@@ -6,9 +6,8 @@ skaffold reports it: ``template: NAME:LINE: MESSAGE``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Container
+from collections.abc import Container
 from dataclasses import dataclass, field
-from typing import Any
 
 from engine.errors import TemplateError
 
@@ -1152,6 +1151,3 @@ def _fields_of(node: Node | None) -> list[str]:
     if isinstance(node, PipeNode):
         return [f for c in node.cmds for f in _fields_of(c)]
     return []
-
-
-FuncLookup = Callable[[str], Any]

@@ -1012,9 +1012,6 @@ def b32dec(v: str) -> str:
 # time
 
 
-_LOCAL = object()
-
-
 def _local_now() -> _dt.datetime:
     return _dt.datetime.now().astimezone()
 

@@ -28,6 +28,7 @@ from engine.errors import BuildError, DigestError, SkrenderError
 from engine.schema import Artifact, Config
 
 if TYPE_CHECKING:
+    from engine.config import GlobalConfig
     from engine.render import RenderRequest
 
 Build = tuple[str, str]  # (imageName, image reference)
@@ -146,12 +147,20 @@ def _build_all(
     request: RenderRequest,
     options: BuildOptions,
 ) -> list[Build]:
+    from engine import config as config_mod
+    from engine.render import is_local_cluster
+
     if not builds:
         return []
     env = dict(os.environ if request.env is None else request.env)
     cwd = os.path.abspath(request.cwd)
-    run = _Run(options, cwd, env, request, _insecure(configs, env, options))
-    jobs = _plan(configs, builds, options, env)
+    context = config_mod.current_kube_context(env)
+    settings = config_mod.global_config(env, context)
+    run = _Run(options, cwd, env, request, _insecure(configs, settings, options))
+    # pkg/skaffold/config/util.go GetCluster: push unless the cluster is local.  kind/k3d with
+    # image loading disabled also push; skrender cannot load images into a cluster, so a local
+    # cluster simply means "keep the image in the engine".
+    jobs = _plan(configs, builds, options, not is_local_cluster(context, settings))
     check_supported(job.artifact for job in jobs)
     pending = _check_cache(run, jobs) if options.cache_artifacts else jobs
     if pending:
@@ -160,11 +169,9 @@ def _build_all(
 
 
 def _insecure(
-    configs: Sequence[Config], env: Mapping[str, str], options: BuildOptions
+    configs: Sequence[Config], settings: GlobalConfig, options: BuildOptions
 ) -> tuple[str, ...]:
-    from engine import config as config_mod
-
-    settings = config_mod.global_config(env, config_mod.current_kube_context(env))
+    """Insecure registries: the configs', the global config's (``settings``), the flag's."""
     found = [r for cfg in configs for r in cfg.insecure_registries]
     return tuple(found) + settings.insecure_registries + options.insecure_registries
 
@@ -173,13 +180,12 @@ def _plan(
     configs: Sequence[Config],
     builds: Sequence[Build],
     options: BuildOptions,
-    env: Mapping[str, str],
+    default_push: bool,
 ) -> list[_Job]:
     owners: dict[str, tuple[Config, Artifact]] = {}
     for cfg in configs:
         for art in cfg.artifacts:
             owners.setdefault(art.image, (cfg, art))
-    default_push = _cluster_push(env)
     jobs: list[_Job] = []
     for name, tag in builds:
         if name not in owners:
@@ -196,22 +202,6 @@ def _push_for(cfg: Config, options: BuildOptions, default_push: bool) -> bool:
     if cfg.local is not None and cfg.local.push is not None:
         return cfg.local.push
     return default_push
-
-
-def _cluster_push(env: Mapping[str, str]) -> bool:
-    """pkg/skaffold/config/util.go GetCluster: push unless the cluster is local.
-
-    kind/k3d with image loading disabled also push; skrender cannot load images into a
-    cluster, so a local cluster simply means "keep the image in the engine".
-    """
-    from engine import config as config_mod
-    from engine.render import is_local_kube_context
-
-    context = config_mod.current_kube_context(env)
-    local = config_mod.global_config(env, context).local_cluster
-    if local is None:
-        local = is_local_kube_context(context)
-    return not local
 
 
 def _concurrency(configs: Sequence[Config]) -> int:

@@ -358,32 +358,21 @@ def service_inputs(
     (a config error, a remote kustomization): such a service counts as changed."""
     from engine import config as config_mod
     from engine import kcache, sources
+    from engine.render import config_request
 
     inputs = {os.path.realpath(service.directory)}
     cache = kcache.KustomizeCache(None)
     try:
         for environment in environments:
-            request = render_request(service, environment, env)
-            cfg_env = dict(request.env or {})
-            configs = config_mod.load(
-                config_mod.LoadRequest(
-                    cwd=request.cwd,
-                    filename=request.filename,
-                    profiles=request.profiles,
-                    modules=request.modules,
-                    profile_auto_activation=request.profile_auto_activation,
-                    propagate_profiles=request.propagate_profiles,
-                    env=cfg_env,
-                    kube_context=config_mod.current_kube_context(cfg_env),
-                )
-            )
-            for cfg in configs:
+            load_request = config_request(render_request(service, environment, env))
+            cwd, cfg_env = load_request.cwd, load_request.env
+            for cfg in config_mod.load(load_request):
                 inputs.add(os.path.realpath(os.path.dirname(cfg.source_file)))
                 for artifact in cfg.artifacts:
-                    inputs.add(os.path.realpath(os.path.join(request.cwd, artifact.context)))
-                for path in sources.raw_yaml_files(cfg, cwd=request.cwd, env=cfg_env):
+                    inputs.add(os.path.realpath(os.path.join(cwd, artifact.context)))
+                for path in sources.raw_yaml_files(cfg, cwd=cwd, env=cfg_env):
                     inputs.add(os.path.realpath(path))
-                for path in sources.kustomize_paths(cfg, cwd=request.cwd, env=cfg_env):
+                for path in sources.kustomize_paths(cfg, cwd=cwd, env=cfg_env):
                     inputs.update(os.path.realpath(p) for p, _ in cache.inputs(path))
     except (SkrenderError, kcache.Uncacheable, OSError):
         return None

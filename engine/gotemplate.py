@@ -112,10 +112,6 @@ class _ContinueSignal(Exception):
     pass
 
 
-class _ExecError(Exception):
-    pass
-
-
 # ---------------------------------------------------------------------------------------------
 # Truth and comparisons (text/template's funcs.go)
 

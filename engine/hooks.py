@@ -66,16 +66,6 @@ class HookError(ToolError):
     output: bytes = b""  # what the failed hook had written (stdout and stderr)
 
 
-def has_hooks(configs: Sequence[Config]) -> bool:
-    """Whether any config declares a pre- or post-render hook."""
-    return any(_items(cfg, "before") or _items(cfg, "after") for cfg in configs)
-
-
-def has_pre_hooks(configs: Sequence[Config]) -> bool:
-    """Whether any config declares a pre-render hook."""
-    return any(_items(cfg, "before") for cfg in configs)
-
-
 def go_os() -> str:
     """runtime.GOOS of this machine (what ``os:`` lists are matched against)."""
     platform = sys.platform

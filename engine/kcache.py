@@ -22,13 +22,11 @@ import hashlib
 import json
 import os
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from engine import proc
-
-KustomizeRunner = Callable[..., bytes]  # (argv, *, cwd, env) -> stdout, like sources.run_kustomize
 
 _LAYOUT = "kustomize/v1"
 _KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")

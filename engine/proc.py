@@ -59,18 +59,10 @@ def run(
         raise ToolError(
             f"starting command {' '.join(argv)}: executable file not found in $PATH: {exc.filename}"
         ) from None
-    try:
-        stdout, stderr = child.communicate(input=stdin, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        _kill_group(child)
-        raise ToolError(f"running [{' '.join(argv)}]: timed out after {timeout:g}s") from None
-    except BaseException:
-        _kill_group(child)
-        raise
-    proc = subprocess.CompletedProcess(list(argv), child.returncode, stdout, stderr)
-    done = Completed(tuple(argv), proc.returncode, proc.stdout, proc.stderr)
-    if check and proc.returncode != 0:
-        raise ToolError(describe_failure(done), proc.returncode)
+    stdout, stderr = _communicate(child, argv, stdin, timeout)
+    done = Completed(tuple(argv), child.returncode, stdout, stderr)
+    if check and done.returncode != 0:
+        raise ToolError(describe_failure(done), done.returncode)
     return done
 
 
@@ -100,15 +92,23 @@ def run_combined(
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
+    output, _ = _communicate(child, argv, stdin, timeout)
+    return Completed(tuple(argv), child.returncode, output, b"")
+
+
+def _communicate(
+    child: subprocess.Popen[bytes], argv: Sequence[str], stdin: bytes | None, timeout: float | None
+) -> tuple[bytes, bytes]:
+    """``child.communicate``; on a timeout or an interruption the child's group is killed."""
     try:
-        output, _ = child.communicate(input=stdin, timeout=timeout)
+        stdout, stderr = child.communicate(input=stdin, timeout=timeout)
     except subprocess.TimeoutExpired:
         _kill_group(child)
         raise ToolError(f"running [{' '.join(argv)}]: timed out after {timeout:g}s") from None
     except BaseException:
         _kill_group(child)
         raise
-    return Completed(tuple(argv), child.returncode, output, b"")
+    return stdout, stderr or b""
 
 
 def _kill_group(child: subprocess.Popen[bytes]) -> None:
@@ -138,8 +138,8 @@ def describe_failure(done: Completed) -> str:
     err = done.stderr.decode("utf-8", "replace")
     return (
         f"running [{' '.join(done.argv)}]\n"
-        f" - stdout: {_go_quote(out)}\n"
-        f" - stderr: {_go_quote(err)}\n"
+        f" - stdout: {go_quote(out)}\n"
+        f" - stderr: {go_quote(err)}\n"
         f" - cause: exit status {done.returncode}"
     )
 
@@ -177,8 +177,8 @@ def _is_executable(path: str) -> bool:
     return os.path.exists(path) and os.access(path, os.X_OK) and not os.path.isdir(path)
 
 
-def _go_quote(text: str) -> str:
-    """Go's %q for the common characters (enough for error messages)."""
+def go_quote(text: str) -> str:
+    """Go's %q for the common characters (enough for error messages and config values)."""
     escaped = (
         text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
     )

@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from engine.errors import ConfigError, SkrenderError
 from engine.schema import EMPTY_MAPPING, Config
+
+if TYPE_CHECKING:
+    from engine.config import LoadRequest
 
 # --digest-source values that need no build (anything else asks skaffold to build images)
 NO_BUILD_DIGEST_SOURCES = ("tag", "remote", "none")
@@ -127,7 +130,7 @@ def _render_with_hooks(request: RenderRequest, loaded: _Loaded) -> RenderResult:
     build_log: list[str] = []
     digest_source, builds = _decide_builds(request, loaded, build_log)
     for cfg in loaded.configs:  # skaffold refuses these when it creates the renderers
-        sources._reject_unsupported(cfg)
+        sources.reject_unsupported(cfg)
     runner = hooks.HookRunner(
         loaded.configs,
         cwd=loaded.cwd,
@@ -239,25 +242,31 @@ def _load(request: RenderRequest) -> _Loaded:
     from engine import config as config_mod
     from engine import sources
 
-    env = dict(os.environ if request.env is None else request.env)
-    cwd = os.path.abspath(request.cwd)
-    kube_context = config_mod.current_kube_context(env)
-    configs = config_mod.load(
-        config_mod.LoadRequest(
-            cwd=cwd,
-            filename=request.filename,
-            profiles=request.profiles,
-            modules=request.modules,
-            profile_auto_activation=request.profile_auto_activation,
-            propagate_profiles=request.propagate_profiles,
-            env=env,
-            kube_context=kube_context,
-        )
-    )
+    load_request = config_request(request)
+    cwd, env, kube_context = load_request.cwd, load_request.env, load_request.kube_context
+    configs = config_mod.load(load_request)
     for cfg in configs:
         sources.validate_raw_yaml(cfg, cwd=cwd)
     settings = config_mod.global_config(env, kube_context)
     return _Loaded(cwd, env, tuple(configs), kube_context, settings)
+
+
+def config_request(request: RenderRequest) -> LoadRequest:
+    """The :class:`engine.config.LoadRequest` of a render: absolute ``cwd``, the environment
+    (``os.environ`` when the request has none) and its current kube-context."""
+    from engine import config as config_mod
+
+    env = dict(os.environ if request.env is None else request.env)
+    return config_mod.LoadRequest(
+        cwd=os.path.abspath(request.cwd),
+        filename=request.filename,
+        profiles=request.profiles,
+        modules=request.modules,
+        profile_auto_activation=request.profile_auto_activation,
+        propagate_profiles=request.propagate_profiles,
+        env=env,
+        kube_context=config_mod.current_kube_context(env),
+    )
 
 
 def _decide_builds(
@@ -278,10 +287,15 @@ def _decide_builds(
 
 def default_digest_source(kube_context: str, settings: Any) -> str:
     """skaffold: `tag` when the current kube-context is a local cluster, else `remote`."""
-    local = settings.local_cluster
+    return "tag" if is_local_cluster(kube_context, settings) else "remote"
+
+
+def is_local_cluster(kube_context: str, settings: Any) -> bool:
+    """The global config's ``local-cluster`` when set, else skaffold's list of context names."""
+    local: bool | None = settings.local_cluster
     if local is None:
         local = is_local_kube_context(kube_context)
-    return "tag" if local else "remote"
+    return local
 
 
 def is_local_kube_context(name: str) -> bool:

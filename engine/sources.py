@@ -30,6 +30,7 @@ from typing import Any
 
 from engine import goglob, proc
 from engine.errors import ConfigError, ManifestError, SkrenderError
+from engine.proc import go_quote
 from engine.schema import EMPTY_MAPPING, Config
 
 # constants.DefaultKubectlManifests
@@ -142,9 +143,9 @@ def validate_raw_yaml(config: Config, *, cwd: str) -> None:
             found = []
         if not found:
             problems.append(
-                f"{where}: Manifest file {_go_quote(entry)} referenced in skaffold config could "
-                f"not be found. Verify that file {_go_quote(entry)} referenced in config "
-                f"{_go_quote(config.source_file)} exists and the path and naming are correct."
+                f"{where}: Manifest file {go_quote(entry)} referenced in skaffold config could "
+                f"not be found. Verify that file {go_quote(entry)} referenced in config "
+                f"{go_quote(config.source_file)} exists and the path and naming are correct."
             )
     if problems:
         raise ConfigError("invalid skaffold config: " + "\n".join(problems))
@@ -195,7 +196,7 @@ def generate(
     non-empty mapping, exactly what skaffold's base transform decodes.  Unsupported sources
     raise :class:`ManifestError`; a failing kustomize raises ``ToolError`` with its status.
     """
-    _reject_unsupported(config)
+    reject_unsupported(config)
     results: list[list[Any]] = []
     manifests = config.manifests
     if manifests.raw_yaml:
@@ -246,7 +247,7 @@ def _naming_culprit(
     return exc
 
 
-def _reject_unsupported(config: Config) -> None:
+def reject_unsupported(config: Config) -> None:
     """Fail early, naming the field, for every source skrender does not render itself.
 
     (Render hooks are run by engine.hooks; render hooks have no container form.)
@@ -556,7 +557,7 @@ def kustomize_paths(
         try:
             path = _expand(raw, env, allow_commands)
         except SkrenderError as exc:
-            raise type(exc)(f"unable to parse path {_go_quote(raw)}: {exc}") from None
+            raise type(exc)(f"unable to parse path {go_quote(raw)}: {exc}") from None
         if not _is_url(path) and not path.startswith("/"):
             path = goglob.join(cwd, path)
         paths.append(path)
@@ -672,16 +673,8 @@ def _to_bytes(text: str) -> bytes:
 
 def _config_id(config: Config) -> str:
     if config.name:
-        return f"in module {_go_quote(config.name)}"
+        return f"in module {go_quote(config.name)}"
     return f"in unnamed config[{config.index}]"
-
-
-def _go_quote(text: str) -> str:
-    """Go's ``%q`` for the characters config values realistically hold."""
-    escaped = (
-        text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
-    )
-    return f'"{escaped}"'
 
 
 def _os_error(op: str, path: str, exc: OSError) -> str:

@@ -105,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
     """Build, push, write --file-output; 0 on success."""
     from engine import build as build_mod
     from engine.atomic import write_atomic
-    from engine.render import compute_builds
+    from engine.render import plan_builds
 
     flags_mod, shared, unused = _flags()
     cwd = os.getcwd()
@@ -131,18 +131,16 @@ def run(args: argparse.Namespace) -> int:
         insecure_registries=tuple(flags_mod.split_slice(args.insecure_registry or [])),
     )
     request = flags_mod.render_request(args, cwd, env)
-    captured: list[Any] = []
     targets = flags_mod.split_slice(args.build_image or [])
 
     def builder(configs: Any, builds: Any, req: Any) -> list[tuple[str, str]]:
-        captured.extend(configs)
         wanted = [b for b in builds if not targets or any(t in b[0] for t in targets)]
         return build_mod.images_builder(options)(configs, wanted, req)
 
     # digest_source "local" routes the tagged builds through `builder` (render._builds)
     request = request._replace(digest_source="local", prebuilt=None, build_images=builder)
-    builds = compute_builds(request)
-    text = build_mod.build_output_json(builds, captured)
+    builds, configs = plan_builds(request)
+    text = build_mod.build_output_json(builds, configs)
     if args.file_output:
         write_atomic(os.path.join(cwd, args.file_output), text.encode("utf-8"))
     if args.quiet:

@@ -81,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
     """Render, then publish; a one-line summary on stderr.  0 on success."""
     from engine.atomic import write_atomic
     from engine.commands import _flags
+    from engine.commands.render import write_text
     from engine.errors import PublishError
     from engine.publish import redact
     from engine.render import render
@@ -91,21 +92,23 @@ def run(args: argparse.Namespace) -> int:
     target = resolve_target(args, cwd)
     request = _flags.render_request(args, cwd, env)
     result = render(request)
+    write_text(sys.stderr, result.pre_hook_log)
     for warning in result.warnings:
         sys.stderr.write(f"WARN {warning}\n")
+    write_text(sys.stderr, result.post_hook_log)
     # What render prints on stdout before the manifests (notices, pre-render hook output) goes
     # to stderr here: stdout carries only --dry-run's manifests.
     notices = "".join(line + "\n" for line in result.notices) + result.hook_output
-    content = result.text.encode("utf-8")
+    content = result.text.encode("utf-8", "surrogateescape")  # hook output may not be UTF-8
     if args.output:
         write_atomic(os.path.join(cwd, args.output), content)
     shown = "/".join(p for p in (target.path, target.file_name) if p)
     if args.dry_run:
-        sys.stdout.write(notices + result.text)
+        write_text(sys.stdout, notices + result.text)
         sys.stdout.flush()
         print(f"dry run: would publish {shown} to {target.branch}", file=sys.stderr)
         return 0
-    sys.stderr.write(notices)
+    write_text(sys.stderr, notices)
     try:
         outcome = _publish(args, target, result.builds, content, cwd, env)
     except PublishError as exc:

@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
         # relative to the working directory, named as given (skaffold: "open nodir/x.yaml: ...")
         write_atomic(args.output, result.text.encode("utf-8", "surrogateescape"))
     else:
-        _write(out, result.text)
+        write_text(out, result.text)
     out.flush()
     return 0
 
@@ -52,21 +52,21 @@ def run(args: argparse.Namespace) -> int:
 def _write_before_manifests(result: Any, args: argparse.Namespace) -> None:
     """stderr logs; on stdout the build log (--loud), notices and pre-render hook output."""
     err = sys.stderr
-    _write(err, result.pre_hook_log)
+    write_text(err, result.pre_hook_log)
     for warning in result.warnings:
         err.write(f"WARN {warning}\n")
-    _write(err, result.post_hook_log)
+    write_text(err, result.post_hook_log)
     out = sys.stdout
     if args.loud:
         for line in result.build_log:
             out.write(line + "\n")
     for line in result.notices:
         out.write(line + "\n")
-    _write(out, result.hook_output)
+    write_text(out, result.hook_output)
     out.flush()
 
 
-def _write(stream: Any, text: str) -> None:
+def write_text(stream: Any, text: str) -> None:
     """Write ``text``; bytes a hook printed that are not UTF-8 go out unchanged."""
     if not text:
         return

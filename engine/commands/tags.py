@@ -14,6 +14,7 @@ import json
 import os
 import re
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 FORMATS = ("plain", "json", "env", "build-artifacts")
@@ -38,7 +39,6 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from engine.atomic import write_atomic
-    from engine.build import build_output_json
     from engine.commands import _flags
     from engine.render import plan_builds
 
@@ -51,10 +51,7 @@ def run(args: argparse.Namespace) -> int:
         args.digest_source = "tag"
     request = _flags.render_request(args, cwd, env)
     builds, configs = plan_builds(request)
-    if args.format == "build-artifacts":
-        text = build_output_json(builds, configs)
-    else:
-        text = format_builds(builds, args.format)
+    text = format_builds(builds, args.format, configs)
     if args.output:
         write_atomic(os.path.join(cwd, args.output), text.encode("utf-8"))
     else:
@@ -62,14 +59,17 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def format_builds(builds: Any, fmt: str) -> str:
-    """Serialise (imageName, reference) pairs in one of :data:`FORMATS`."""
+def format_builds(builds: Any, fmt: str, configs: Sequence[Any] = ()) -> str:
+    """Serialise (imageName, reference) pairs in one of :data:`FORMATS`.
+
+    ``configs`` (the selected configs) give ``build-artifacts`` its ``runtimeType`` entries.
+    """
     if fmt == "json":
         return json.dumps(dict(builds), indent=2) + "\n"
     if fmt == "build-artifacts":
-        from engine.naming import build_output_json
+        from engine.build import build_output_json
 
-        return build_output_json(builds)
+        return build_output_json(builds, configs)
     if fmt == "env":
         return "".join(f"IMAGE_{_env_name(name)}={tag}\n" for name, tag in builds)
     return "".join(f"{name} -> {tag}\n" for name, tag in builds)
