@@ -44,17 +44,7 @@ def run(
     if timeout == DEFAULT_TIMEOUT:
         timeout = tool_timeout()
     try:
-        # A session of its own, so a timeout or Ctrl-C stops the tool's children too
-        # (kubectl, kustomize plugins, git helpers), not only the tool itself.
-        child = subprocess.Popen(
-            list(argv),
-            cwd=cwd,
-            env=dict(env) if env is not None else None,
-            stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
+        child = _start(argv, cwd, env, stdin, stderr=subprocess.PIPE)
     except FileNotFoundError as exc:
         raise ToolError(
             f"starting command {' '.join(argv)}: executable file not found in $PATH: {exc.filename}"
@@ -83,17 +73,30 @@ def run_combined(
     """
     if timeout == DEFAULT_TIMEOUT:
         timeout = tool_timeout()
-    child = subprocess.Popen(
+    child = _start(argv, cwd, env, stdin, stderr=subprocess.STDOUT)
+    output, _ = _communicate(child, argv, stdin, timeout)
+    return Completed(tuple(argv), child.returncode, output, b"")
+
+
+def _start(
+    argv: Sequence[str],
+    cwd: str | None,
+    env: Mapping[str, str] | None,
+    stdin: bytes | None,
+    *,
+    stderr: int,
+) -> subprocess.Popen[bytes]:
+    # A session of its own, so a timeout or Ctrl-C stops the tool's children too
+    # (kubectl, kustomize plugins, git helpers), not only the tool itself.
+    return subprocess.Popen(
         list(argv),
         cwd=cwd,
         env=dict(env) if env is not None else None,
         stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
         stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        stderr=stderr,
         start_new_session=True,
     )
-    output, _ = _communicate(child, argv, stdin, timeout)
-    return Completed(tuple(argv), child.returncode, output, b"")
 
 
 def _communicate(
