@@ -298,6 +298,9 @@ def go_quote(text: str) -> str:
     return "".join(out)
 
 
+_SKIP = object()  # a key decoded to nothing: the entry is left out
+
+
 def _typed(key: Any) -> Any:
     """A set member that keeps Go's distinct-type keys distinct."""
     return (type(key), key)
@@ -426,31 +429,8 @@ class Decoder:
     def mapping(self, node: Node, into: dict[Any, Any] | None) -> Any:
         if into is not None and into is self.string_into:
             return self.string_mapping(node, into)  # a mapping merged into the document
-        children = node.children
-        if len(children) > 2 and self._duplicates(node):
-            return None
         out: dict[Any, Any] = {} if into is None else into
-        merged = self.merged
-        self.merged = None
-        merge_node: Node | None = None
-        for i in range(0, len(children), 2):
-            key_node = children[i]
-            if key_node.kind == SCALAR and key_node.value == "<<" and key_node.tag == MERGE_TAG:
-                merge_node = children[i + 1]
-                continue
-            key = self.unmarshal(key_node)
-            if merged is not None:
-                typed = _typed(key) if not isinstance(key, (dict, list)) else None
-                if typed in merged:
-                    continue
-                merged.add(typed)
-            if isinstance(key, (dict, list)):
-                raise LoadError(f"invalid map key: {_go_value(key)}")
-            _put(out, key, self.unmarshal(children[i + 1]))
-        self.merged = merged
-        if merge_node is not None:
-            self.merge(node, merge_node, out)
-        return out
+        return self._pairs(node, out, self._typed_key, _put)
 
     def string_mapping(self, node: Node, out: dict[Any, Any]) -> Any:
         """decode.go ``d.mapping`` into a ``map[string]interface{}``: every key becomes its text.
@@ -459,6 +439,17 @@ class Decoder:
         are; ``!!binary`` keys are decoded); a null key does not decode into a string, so its
         entry is skipped; a collection key is a type error.  Values decode as usual.
         """
+        return self._pairs(node, out, self._string_key, dict.__setitem__)
+
+    def _pairs(
+        self,
+        node: Node,
+        out: dict[Any, Any],
+        key_of: Callable[[Node], Any],
+        store: Callable[[dict[Any, Any], Any, Any], None],
+    ) -> Any:
+        """decode.go ``d.mapping``'s loop: keys decoded by ``key_of`` (``_SKIP`` leaves the
+        entry out), explicit keys before ``<<`` merges, merged keys never overriding."""
         children = node.children
         if len(children) > 2 and self._duplicates(node):
             return None
@@ -470,31 +461,38 @@ class Decoder:
             if key_node.kind == SCALAR and key_node.value == "<<" and key_node.tag == MERGE_TAG:
                 merge_node = children[i + 1]
                 continue
-            key = self._string_key(key_node)
-            if key is None:
+            key = key_of(key_node)
+            if key is _SKIP:
                 continue
             if merged is not None:
-                if _typed(key) in merged:
+                typed = _typed(key)
+                if typed in merged:
                     continue
-                merged.add(_typed(key))
-            out[key] = self.unmarshal(children[i + 1])
+                merged.add(typed)
+            store(out, key, self.unmarshal(children[i + 1]))
         self.merged = merged
         if merge_node is not None:
             self.merge(node, merge_node, out)
         return out
 
-    def _string_key(self, node: Node) -> str | None:
-        """A key decoded into a Go string, or None when decode.go leaves it unset."""
+    def _typed_key(self, node: Node) -> Any:
+        key = self.unmarshal(node)
+        if isinstance(key, (dict, list)):
+            raise LoadError(f"invalid map key: {_go_value(key)}")
+        return key
+
+    def _string_key(self, node: Node) -> Any:
+        """A key decoded into a Go string, or ``_SKIP`` when decode.go leaves it unset."""
         self._count()
         while node.kind == ALIAS and node.alias is not None:
             node = node.alias
         if node.kind != SCALAR:
             tag = "!!map" if node.kind == MAPPING else "!!seq"
             self.terrors.append(f"line {node.line}: cannot unmarshal {tag} into string")
-            return None
+            return _SKIP
         value = self.scalar(node)
         if value is None:
-            return None
+            return _SKIP
         if node.tag == BINARY_TAG:
             return value if isinstance(value, str) else value.decode("utf-8", "surrogateescape")
         return node.value
