@@ -37,7 +37,7 @@ from fixtures_registry import (
     start_registry,
 )
 
-from engine.resolve import resolve_digests
+from engine.registry.resolve import resolve_digests
 
 pytestmark = opt_in
 

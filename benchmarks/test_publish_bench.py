@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from benchutil import opt_in
 
-from engine.publish import publish
+from engine.gitops.publish import publish
 
 pytestmark = opt_in
 

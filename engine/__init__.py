@@ -9,21 +9,21 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from engine.render import RenderRequest, RenderResult
+    from engine.pipeline import RenderRequest, RenderResult
 
 __all__ = ["RenderRequest", "RenderResult", "render"]
 
 
 def render(request: RenderRequest | None = None, /, **options: Any) -> RenderResult:
-    """Render manifests like `skaffold render`; see :class:`engine.render.RenderRequest`."""
-    from engine import render as _render
+    """Render manifests like `skaffold render`; see :class:`engine.pipeline.RenderRequest`."""
+    from engine import pipeline
 
-    return _render.render(request if request is not None else _render.RenderRequest(**options))
+    return pipeline.render(request if request is not None else pipeline.RenderRequest(**options))
 
 
 def __getattr__(name: str) -> Any:
     if name in ("RenderRequest", "RenderResult"):
-        from engine import render as _render
+        from engine import pipeline
 
-        return getattr(_render, name)
+        return getattr(pipeline, name)
     raise AttributeError(name)

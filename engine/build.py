@@ -24,12 +24,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from engine.errors import BuildError, DigestError, SkrenderError
-from engine.schema import Artifact, Config
+from engine.core.errors import BuildError, DigestError, SkrenderError
+from engine.skaffold.schema import Artifact, Config
 
 if TYPE_CHECKING:
-    from engine.config import GlobalConfig
-    from engine.render import RenderRequest
+    from engine.pipeline import RenderRequest
+    from engine.skaffold.config import GlobalConfig
 
 Build = tuple[str, str]  # (imageName, image reference)
 Report = Callable[[str], None]
@@ -117,7 +117,7 @@ def images_builder(options: BuildOptions) -> BuildImagesFn:
 
 def build_output_json(builds: Sequence[Build], configs: Sequence[Config] = ()) -> str:
     """skaffold's ``--file-output`` JSON; ``runtimeType`` from the artifacts that declare one."""
-    from engine import naming
+    from engine.stages import naming
 
     runtime = {
         art.image: str(art.raw.get("runtimeType"))
@@ -147,8 +147,8 @@ def _build_all(
     request: RenderRequest,
     options: BuildOptions,
 ) -> list[Build]:
-    from engine import config as config_mod
-    from engine.render import is_local_cluster
+    from engine.pipeline import is_local_cluster
+    from engine.skaffold import config as config_mod
 
     if not builds:
         return []
@@ -222,7 +222,7 @@ def _concurrency(configs: Sequence[Config]) -> int:
 def is_content_tag(job_tag: str, cfg: Config, custom_tag: str | None) -> bool:
     """Whether the tag names the artifact's content (inputDigest, gitCommit TreeSha), so an
     image already stored under it can be reused instead of rebuilt."""
-    from engine import naming
+    from engine.stages import naming
 
     if custom_tag:
         return False
@@ -259,7 +259,7 @@ def _check_cache(run: _Run, jobs: Sequence[_Job]) -> list[_Job]:
 
 def _lookup_remote(run: _Run, job: _Job) -> str:
     """The tag's digest in its registry, or "" when it is not there."""
-    from engine import resolve
+    from engine.registry import resolve
 
     try:
         digests = _remote_digests(run, [job.tag])
@@ -279,7 +279,7 @@ def _lookup_local(run: _Run, job: _Job) -> str:
 
 
 def _remote_digests(run: _Run, refs: Sequence[str]) -> dict[str, str]:
-    from engine import resolve
+    from engine.registry import resolve
 
     return resolve.resolve_digests(
         refs,
@@ -383,7 +383,7 @@ def _build_one(run: _Run, job: _Job, log: Log) -> str:
     art = job.artifact
     docker_art = art.docker
     if docker_art is None:
-        from engine.schema import DockerArtifact
+        from engine.skaffold.schema import DockerArtifact
 
         docker_art = DockerArtifact()
     workspace = os.path.join(run.cwd, art.context)
@@ -411,7 +411,7 @@ def _build_one(run: _Run, job: _Job, log: Log) -> str:
 
 
 def _dockerfile(run: _Run, art: Artifact, workspace: str, dockerfile: str) -> str:
-    from engine import dockerfile as dockerfile_mod
+    from engine.stages import dockerfile as dockerfile_mod
 
     path = dockerfile_mod.normalize_dockerfile_path(workspace, dockerfile, run.cwd)
     if not os.path.isfile(path):
@@ -424,7 +424,7 @@ def _dockerfile(run: _Run, art: Artifact, workspace: str, dockerfile: str) -> st
 
 def env_tags(tag: str) -> dict[str, str]:
     """pkg/skaffold/docker/build_args.go EnvTags: IMAGE_REPO, IMAGE_NAME, IMAGE_TAG."""
-    from engine import naming
+    from engine.stages import naming
 
     parsed = naming.try_parse_reference(tag)
     if parsed is None:
@@ -439,8 +439,8 @@ def env_tags(tag: str) -> dict[str, str]:
 def _build_args(run: _Run, job: _Job, abs_dockerfile: str) -> dict[str, str | None]:
     """build_args.go evalBuildArgs: run mode and required images (only if the Dockerfile
     declares them), then the artifact's buildArgs, each value an env template."""
-    from engine import dockerfile as dockerfile_mod
-    from engine import gotemplate
+    from engine.golang import texttemplate
+    from engine.stages import dockerfile as dockerfile_mod
 
     art = job.artifact
     defaults: dict[str, str | None] = {"SKAFFOLD_RUN_MODE": run.options.mode}
@@ -466,7 +466,7 @@ def _build_args(run: _Run, job: _Job, abs_dockerfile: str) -> dict[str, str | No
             out[key] = None
             continue
         try:
-            out[key] = gotemplate.expand(
+            out[key] = texttemplate.expand(
                 value, env, name="envTemplate", allow_commands=run.request.allow_template_commands
             )
         except SkrenderError as exc:
@@ -512,7 +512,7 @@ def _context_tar(
     api: Any,
 ) -> tuple[io.BytesIO, str]:
     """pkg/skaffold/docker/context.go: a tar of the artifact's dependencies only."""
-    from engine import dockerfile as dockerfile_mod
+    from engine.stages import dockerfile as dockerfile_mod
 
     dockerfile = art.docker.dockerfile if art.docker else "Dockerfile"
     try:
@@ -673,7 +673,7 @@ def _push(api: Any, run: _Run, job: _Job, log: Log) -> str:
 def _checked_digest(run: _Run, job: _Job, pushed: str) -> str:
     """tag@digest, the pushed digest confirmed by the registry (or read from it when the
     engine did not report one, as skaffold's RemoteDigest fallback)."""
-    from engine import resolve
+    from engine.registry import resolve
 
     try:
         remote = _remote_digests(run, [job.tag])[job.tag]
@@ -693,7 +693,7 @@ def _checked_digest(run: _Run, job: _Job, pushed: str) -> str:
 
 def _tag_with_image_id(api: Any, tag: str, image_id: str) -> str:
     """image.go TagWithImageID: ``<base name>:<image ID hex>``, tagged in the engine."""
-    from engine import naming
+    from engine.stages import naming
 
     parsed = naming.parse_reference(tag)
     hex_id = image_id.removeprefix("sha256:")
@@ -737,11 +737,12 @@ def _image_id(api: Any, ref: str) -> str:
 
 def _auth(run: _Run, ref: str) -> dict[str, str] | None:
     """X-Registry-Auth for ``ref`` from the Docker config (helpers, auths), else None."""
-    from engine import naming, registry_auth
+    from engine.registry import credentials
+    from engine.stages import naming
 
     try:
         registry = naming.registry_name(ref).registry
-        return registry_auth.Keychain(run.env).lookup(registry).docker_auth_config()
+        return credentials.Keychain(run.env).lookup(registry).docker_auth_config()
     except SkrenderError:
         return None
 

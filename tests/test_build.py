@@ -12,8 +12,8 @@ import requests
 from fixtures_registry import MT_DOCKER_MANIFEST, MT_OCI_MANIFEST, Registry
 
 from engine import build
-from engine.errors import BuildError
-from engine.schema import Artifact, Config, LocalBuild, TagPolicy
+from engine.core.errors import BuildError
+from engine.skaffold.schema import Artifact, Config, LocalBuild, TagPolicy
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -191,7 +191,7 @@ def test_build_pushes_and_render_matches(
 def test_render_local_library_matches_build_output(
     tmp_path: Path, git_env: dict[str, str], registry: Registry, docker_engine: str
 ) -> None:
-    from engine.render import RenderRequest, render
+    from engine.pipeline import RenderRequest, render
 
     repo = _project(tmp_path, git_env, registry, "svc-lib", tag_policy="inputDigest: {}")
     env = _env(git_env, docker_engine)
@@ -341,8 +341,8 @@ def test_local_cluster_does_not_push_by_default(
 
 
 def test_cache_from_own_image_means_its_new_tag() -> None:
-    from engine.render import RenderRequest
-    from engine.schema import DockerArtifact
+    from engine.pipeline import RenderRequest
+    from engine.skaffold.schema import DockerArtifact
 
     art = Artifact("app", docker=DockerArtifact(cache_from=("app", "other:1")))
     job = build._Job(Config("/x", 0, True), art, "r/app:v2", push=True)

@@ -21,9 +21,9 @@ from pathlib import Path
 import pytest
 from fixtures_registry import Registry, build_image
 
-from engine.errors import DigestError
-from engine.naming import build_output_json, parse_build_artifacts
-from engine.resolve import resolve_digests
+from engine.core.errors import DigestError
+from engine.registry.resolve import resolve_digests
+from engine.stages.naming import build_output_json, parse_build_artifacts
 
 ROOT = Path(__file__).resolve().parent.parent
 SKAFFOLD_LINE = "failed to resolve the digest of {}: does the image exist remotely?"

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from engine import proc
 from engine.commands import COMMANDS
+from engine.core import proc
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "examples" / "monorepo"

@@ -11,10 +11,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
-from engine.errors import UsageError
+from engine.core.errors import UsageError
 
 
 class Flag(NamedTuple):
@@ -266,7 +267,7 @@ def _env_value(flag: Flag, long: str, env: Mapping[str, str]) -> Any:
 
 def _valid_images_prefix(raw: str) -> list[str] | None:
     # flags.Images.Set appends each comma-separated image until the first invalid one
-    from engine import naming
+    from engine.stages import naming
 
     kept: list[str] = []
     for item in raw.split(","):
@@ -279,7 +280,7 @@ def _valid_images_prefix(raw: str) -> list[str] | None:
 
 
 def _readable_build_artifacts(path: str) -> bool:
-    from engine import naming
+    from engine.stages import naming
 
     try:
         with open(path, encoding="utf-8") as handle:
@@ -315,7 +316,7 @@ def _converter(flag: Flag) -> Any:
 
 def load_env(cwd: str) -> dict[str, str]:
     """The process environment plus ./skaffold.env, which never overrides a set variable."""
-    from engine import config
+    from engine.skaffold import config
 
     env = dict(os.environ)
     for key, value in config.read_dotenv(os.path.join(cwd, "skaffold.env")).items():
@@ -327,7 +328,7 @@ def prebuilt_images(args: argparse.Namespace, cwd: str) -> tuple[tuple[str, str]
     """-i and -a merged as skaffold does (cmd/skaffold/app/cmd/util.go); None when neither."""
     if not args.images and not args.build_artifacts:
         return None
-    from engine import naming
+    from engine.stages import naming
 
     builds = [naming.parse_images_flag(value, flag_value=args.images_raw) for value in args.images]
     if args.build_artifacts:
@@ -356,7 +357,7 @@ def prebuilt_images(args: argparse.Namespace, cwd: str) -> tuple[tuple[str, str]
 def _labels(values: Sequence[str]) -> dict[str, str]:
     if not values:
         return {}  # rewrite (and its regexes) loads later, while kustomize runs
-    from engine import rewrite
+    from engine.stages import rewrite
 
     return rewrite.parse_labels(values)
 
@@ -364,15 +365,15 @@ def _labels(values: Sequence[str]) -> dict[str, str]:
 def _setters(args: argparse.Namespace, cwd: str) -> Mapping[str, str]:
     """--set-value-file then --set (cmd/skaffold/app/cmd/flags.go, runner/renderer.go)."""
     if not args.set and not args.set_value_file:
-        return {}  # engine.setters is never imported without setters
-    from engine import setters
+        return {}  # engine.stages.setters is never imported without setters
+    from engine.stages import setters
 
     return setters.parse_setters(args.set, args.set_value_file, cwd=cwd)
 
 
 def render_request(args: argparse.Namespace, cwd: str, env: Mapping[str, str]) -> Any:
     """A RenderRequest from parsed, resolved render flags."""
-    from engine.render import NO_BUILD_DIGEST_SOURCES, RenderRequest
+    from engine.pipeline import NO_BUILD_DIGEST_SOURCES, RenderRequest
 
     request = RenderRequest(
         cwd=cwd,
@@ -413,3 +414,38 @@ def local_builder(*, loud: bool) -> Any:
         sys.stderr.flush()
 
     return build.images_builder(build.BuildOptions(mode="render", loud=loud, report=report))
+
+
+_parsed: dict[tuple[str, ...], argparse.Namespace] = {}
+_parsed_lock = threading.Lock()
+
+
+def parse_render_request(argv: Sequence[str], cwd: str, env: Mapping[str, str]) -> Any:
+    """The RenderRequest ``skrender render ARGV`` builds in ``cwd`` with ``env`` (for bulk:
+    an environment's render flags, parsed once per process and argv)."""
+    key = tuple(argv)
+    with _parsed_lock:
+        parsed = _parsed.get(key)
+    if parsed is None:
+        parsed = _parse_render_argv(key)
+        with _parsed_lock:
+            _parsed[key] = parsed
+    # resolve_flags replaces attributes (it never mutates a value in place): a new namespace
+    # with copied lists is enough, and far cheaper than a deepcopy.
+    args = argparse.Namespace(
+        **{k: list(v) if isinstance(v, list) else v for k, v in vars(parsed).items()}
+    )
+    resolve_flags(args, env)
+    if args.output:
+        raise UsageError("-o/--output is set by skrender bulk")
+    return render_request(args, cwd, env)
+
+
+def _parse_render_argv(argv: tuple[str, ...]) -> argparse.Namespace:
+    from engine.commands._parser import ArgumentParser
+
+    parser = ArgumentParser(prog="skrender render")
+    add_flags(parser)
+    parsed: argparse.Namespace = parser.parse_args(normalize_argv(argv))
+    return parsed
+

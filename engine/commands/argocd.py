@@ -4,7 +4,8 @@ the given roots, following the branches `skrender gitops` publishes to.
     skrender argocd services --repo https://git.example.com/manifests.git \\
         --environments develop,production [--applicationset]
 
-The work is :mod:`engine.services` (finding services) and :mod:`engine.argocd` (documents).
+The work is :mod:`engine.gitops.services` (finding services) and
+:mod:`engine.gitops.argocd` (documents).
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ SYNC_POLICIES = ("manual", "automated")
 
 def add_parser(subparsers: Any) -> None:
     """Register ``argocd`` and its flags (named after ``argocd app create``'s where they match)."""
-    from engine.argocd import IN_CLUSTER
-    from engine.services import DEFAULT_BRANCH_TEMPLATE, DEFAULT_CONFIG
+    from engine.gitops.argocd import IN_CLUSTER
+    from engine.gitops.services import DEFAULT_BRANCH_TEMPLATE, DEFAULT_CONFIG
 
     parser = subparsers.add_parser(
         "argocd",
@@ -83,8 +84,8 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print (or write) the manifests.  0 on success."""
-    from engine import argocd, services
-    from engine.atomic import write_atomic
+    from engine.core.output import write_atomic
+    from engine.gitops import argocd, services
 
     options = build_options(args)
     if options.repo_url != args.repo:
@@ -92,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
     cwd = os.getcwd()
     found = services.find_services(args.roots, config_name=args.filename, cwd=cwd)
     if not found:
-        from engine.errors import ConfigError
+        from engine.core.errors import ConfigError
 
         roots = " ".join(args.roots)
         raise ConfigError(f"argocd: no {args.filename} found below {roots}")
@@ -111,9 +112,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def build_options(args: argparse.Namespace) -> Any:
-    """:class:`engine.argocd.Options` from the flags."""
-    from engine import argocd
-    from engine.errors import UsageError
+    """:class:`engine.gitops.argocd.Options` from the flags."""
+    from engine.core.errors import UsageError
+    from engine.gitops import argocd
 
     automated = args.sync_policy == "automated"
     for flag, given in (("--auto-prune", args.auto_prune), ("--self-heal", args.self_heal)):

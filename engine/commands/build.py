@@ -104,8 +104,8 @@ def _tristate(parser: argparse.ArgumentParser, name: str, dest: str, text: str) 
 def run(args: argparse.Namespace) -> int:
     """Build, push, write --file-output; 0 on success."""
     from engine import build as build_mod
-    from engine.atomic import write_atomic
-    from engine.render import plan_builds
+    from engine.core.output import write_atomic
+    from engine.pipeline import plan_builds
 
     flags_mod, shared, unused = _flags()
     cwd = os.getcwd()

@@ -2,7 +2,7 @@
 
 Progress goes to stderr: a bar on a terminal, one plain line per render otherwise (CI logs);
 a summary table and every failure at the end.  Exit 0 when every render succeeded, 1 when
-any failed.  The work is :func:`engine.bulk.run_bulk`.
+any failed.  The work is :func:`engine.gitops.bulk.run_bulk`.
 """
 
 from __future__ import annotations
@@ -84,8 +84,9 @@ def run(args: argparse.Namespace) -> int:
     import gc
 
     gc.enable()  # a long run: cycles must be collected (cli.main disables it for short commands)
-    from engine import bulk, kcache
-    from engine.services import DEFAULT_BRANCH_TEMPLATE
+    from engine.commands import _flags
+    from engine.gitops import bulk, kcache
+    from engine.gitops.services import DEFAULT_BRANCH_TEMPLATE
 
     cwd = os.getcwd()
     config = _load_config(args, cwd)
@@ -102,20 +103,23 @@ def run(args: argparse.Namespace) -> int:
         selected = bulk.shard(selected, index, count)
     if args.changed_since:
         changed = bulk.changed_paths(roots[0], args.changed_since)
-        selected = bulk.select_changed(selected, environments, changed)
+        selected = bulk.select_changed(
+            selected, environments, changed, _flags.parse_render_request
+        )
     if args.list:
         for service in selected:
             sys.stdout.write(f"{service.name}\t{service.directory}\n")
         return 0
     repo = args.repo or config.publish_repo
     if args.publish and not repo:
-        from engine.errors import UsageError
+        from engine.core.errors import UsageError
 
         raise UsageError("--publish needs --repo (or publish.repo in the bulk config)")
     options = bulk.BulkOptions(
         services=tuple(selected),
         environments=environments,
         out_dir=os.path.abspath(args.out),
+        parse_request=_flags.parse_render_request,
         jobs=args.jobs,
         cache_dir=None if args.no_cache else (args.cache_dir or kcache.default_cache_dir()),
         publish_repo=repo if args.publish else None,
@@ -136,7 +140,7 @@ def _config_base(args: argparse.Namespace, cwd: str) -> str:
 
 
 def _load_config(args: argparse.Namespace, cwd: str) -> Any:
-    from engine import bulk
+    from engine.gitops import bulk
 
     path = args.config
     if path is None:
@@ -150,8 +154,8 @@ def _load_config(args: argparse.Namespace, cwd: str) -> Any:
 def _environments(args: argparse.Namespace, config: Any) -> tuple[Any, ...]:
     import dataclasses
 
-    from engine import bulk
-    from engine.errors import UsageError
+    from engine.core.errors import UsageError
+    from engine.gitops import bulk
 
     envs = [bulk.parse_env_spec(spec) for spec in args.env] or list(config.environments)
     if not envs:
@@ -233,7 +237,7 @@ def print_summary(stream: TextIO, result: Any) -> None:
 
 
 def _write_report(path: str, report: dict[str, Any]) -> None:
-    from engine.atomic import write_atomic
+    from engine.core.output import write_atomic
 
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)

@@ -2,9 +2,9 @@
 
     skrender gitops -p production --default-repo REGISTRY --repo MANIFEST_REPO
 
-renders exactly what ``skrender render`` prints (same flags, :func:`engine.render.render`) and
+renders exactly what ``skrender render`` prints (same flags, :func:`engine.pipeline.render`) and
 commits it as ``manifest.yaml`` to the branch ``<service>/<environment>`` of the manifest repo
-(:func:`engine.publish.publish`).  The service is the base name of the skaffold config's
+(:func:`engine.gitops.publish.publish`).  The service is the base name of the skaffold config's
 directory; the environment is the ``-p`` profiles joined by ``-``, or ``develop`` without one.
 The commit message names both, the image references rendered and the source commit
 (``git rev-parse HEAD`` of the service's repository).
@@ -36,7 +36,7 @@ def add_parser(subparsers: Any) -> None:
     """Register ``gitops``: skaffold's render flags plus publish's target flags."""
     from engine.commands import _flags
     from engine.commands import publish as publish_cmd
-    from engine.services import DEFAULT_BRANCH_TEMPLATE, DEFAULT_ENVIRONMENT
+    from engine.gitops.services import DEFAULT_BRANCH_TEMPLATE, DEFAULT_ENVIRONMENT
 
     parser = subparsers.add_parser(
         "gitops",
@@ -79,12 +79,12 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Render, then publish; a one-line summary on stderr.  0 on success."""
-    from engine.atomic import write_atomic
     from engine.commands import _flags
     from engine.commands.render import write_text
-    from engine.errors import PublishError
-    from engine.publish import redact
-    from engine.render import render
+    from engine.core.errors import PublishError
+    from engine.core.output import write_atomic
+    from engine.gitops.publish import redact
+    from engine.pipeline import render
 
     cwd = os.getcwd()
     env = _flags.load_env(cwd)
@@ -123,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
 
 def resolve_target(args: argparse.Namespace, cwd: str) -> Target:
     """Service, environment, branch and path from the flags (templates expanded)."""
-    from engine import services
+    from engine.gitops import services
 
     service = args.service or services.service_name(_service_dir(args, cwd))
     environment = args.environment or services.environment_name(args.profile)
@@ -139,8 +139,8 @@ def resolve_target(args: argparse.Namespace, cwd: str) -> Target:
 
 def source_commit(directory: str) -> str:
     """``git rev-parse HEAD`` in ``directory``, or "" outside a git work tree."""
-    from engine import git
-    from engine.errors import ToolError
+    from engine.core import git
+    from engine.core.errors import ToolError
 
     try:
         return git.run_git(directory, "rev-parse", "HEAD")
@@ -162,7 +162,7 @@ def _publish(
     env: dict[str, str],
 ) -> Any:
     from engine.commands.publish import parse_ident
-    from engine.publish import publish
+    from engine.gitops.publish import publish
 
     return publish(
         repo=args.repo,

@@ -1,6 +1,7 @@
 """``skrender publish``: commit rendered manifests to a branch of a GitOps repository.
 
-Argument parsing and the one-line summary live here; the work is :func:`engine.publish.publish`.
+Argument parsing and the one-line summary live here; the work is
+:func:`engine.gitops.publish.publish`.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import re
 import sys
 from pathlib import Path
 
-from engine.errors import PublishError
+from engine.core.errors import PublishError
 
 _IDENT = re.compile(r"^\s*(?P<name>[^<>]*?)\s*<(?P<email>[^<>]*)>\s*$")
 
@@ -65,7 +66,7 @@ def add_target_flags(
 
 def run(args: argparse.Namespace) -> int:
     """Publish as ``args`` says; print a one-line summary to stderr.  0 on success, 1 on error."""
-    from engine.publish import publish, redact
+    from engine.gitops.publish import publish, redact
 
     try:
         files = collect_files(args.files)

@@ -21,8 +21,8 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from engine.commands import _flags
-    from engine.errors import SkrenderError
-    from engine.render import render
+    from engine.core.errors import SkrenderError
+    from engine.pipeline import render
 
     cwd = os.getcwd()
     env = _flags.load_env(cwd)
@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     _write_before_manifests(result, args)
     out = sys.stdout
     if args.output:
-        from engine.atomic import write_atomic  # tempfile, shutil: only when writing a file
+        from engine.core.output import write_atomic  # tempfile, shutil: only when writing a file
 
         # relative to the working directory, named as given (skaffold: "open nodir/x.yaml: ...")
         write_atomic(args.output, result.text.encode("utf-8", "surrogateescape"))

@@ -38,9 +38,9 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from engine.atomic import write_atomic
     from engine.commands import _flags
-    from engine.render import plan_builds
+    from engine.core.output import write_atomic
+    from engine.pipeline import plan_builds
 
     cwd = os.getcwd()
     env = _flags.load_env(cwd)

@@ -24,7 +24,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from engine.errors import SkrenderError
+from engine.core.errors import SkrenderError
 from reliability.helpers import REPO, make_tree
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "150"))
@@ -65,20 +65,20 @@ _documents = st.dictionaries(_text, _values, min_size=1, max_size=6)
 @FUZZ
 @given(_documents)
 def test_yaml_emit_then_read_is_identity(value: dict[str, Any]) -> None:
-    from engine import yamlio
+    from engine import yamlv3
 
-    text = yamlio.dump(value)
-    assert yamlio.load_all(text) == [value], text
+    text = yamlv3.dump(value)
+    assert yamlv3.load_all(text) == [value], text
 
 
 @FUZZ
 @given(_documents)
 def test_yaml_emit_is_idempotent(value: dict[str, Any]) -> None:
-    from engine import yamlio
+    from engine import yamlv3
 
-    once = yamlio.dump(value)
-    (again,) = yamlio.load_all(once)
-    assert yamlio.dump(again) == once
+    once = yamlv3.dump(value)
+    (again,) = yamlv3.load_all(once)
+    assert yamlv3.dump(again) == once
 
 
 # --- render is idempotent on its own output ---------------------------------------------------
@@ -104,10 +104,10 @@ _manifests = st.lists(
 @settings(FUZZ, max_examples=max(10, EXAMPLES // 5))
 @given(_manifests)
 def test_render_is_idempotent(tmp_path_factory: pytest.TempPathFactory, docs: list[Any]) -> None:
-    from engine import yamlio
-    from engine.render import RenderRequest, render
+    from engine import yamlv3
+    from engine.pipeline import RenderRequest, render
 
-    stream = "---\n".join(yamlio.dump(doc) for doc in docs)
+    stream = "---\n".join(yamlv3.dump(doc) for doc in docs)
     tree = make_tree(tmp_path_factory.mktemp("idem"), {"k8s/pod.yaml": stream})
     request = RenderRequest(cwd=str(tree), digest_source="tag", default_repo="gcr.io/p", env={})
     first = render(request).text
@@ -136,7 +136,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 
 
 def _load(path: Path) -> None:
-    from engine import config
+    from engine.skaffold import config
 
     request = config.LoadRequest(cwd=str(path.parent), filename=path.name, env={"HOME": "/"})
     # a clear error is a fine outcome; anything else is a bug
@@ -292,7 +292,7 @@ def test_structurally_mutated_configs_fail_only_with_skrender_errors(
 
 
 def _render(config_path: Path) -> None:
-    from engine.render import RenderRequest, render
+    from engine.pipeline import RenderRequest, render
 
     request = RenderRequest(
         cwd=str(config_path.parent),

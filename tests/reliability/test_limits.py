@@ -182,11 +182,11 @@ def test_hung_git_does_not_hang_render(tmp_path: Path) -> None:
 
 
 def test_every_tool_call_site_passes_a_timeout() -> None:
-    """engine.proc.run's default timeout is finite and follows $SKRENDER_TOOL_TIMEOUT; no
+    """engine.core.proc.run's default timeout is finite and follows $SKRENDER_TOOL_TIMEOUT; no
     engine module calls subprocess itself (so nothing bypasses the bound)."""
     import os
 
-    from engine import proc
+    from engine.core import proc
 
     assert proc.DEFAULT_TIMEOUT and proc.DEFAULT_TIMEOUT <= 600
     saved = os.environ.get(proc.TIMEOUT_ENV)

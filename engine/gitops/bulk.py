@@ -1,0 +1,1015 @@
+"""`skrender bulk`: render every service x environment of a monorepo, fast and safely.
+
+Each render is exactly what ``skrender render <environment args>`` run in the service's
+directory writes with ``--output`` (same flags, same ``skaffold.env``, same SKAFFOLD_*
+variables), so bulk output is byte-identical to a loop of single renders.  What a loop
+repeats is done once:
+
+* git: one ``git status``/``describe``/``rev-list`` per repository answers every directory
+  of every service (:func:`prime_git`, through :func:`engine.core.git.prime`);
+* skaffold.yaml: parsed (and upgraded) once per service, and with a cache directory kept
+  between runs (:class:`engine.gitops.kcache.ConfigStore`);
+* digests: one registry look-up per distinct reference and worker process (:class:`DigestMemo`);
+* kustomize: at most ``jobs`` builds at a time, through a content-addressed cache
+  (:mod:`engine.gitops.kcache`) that survives runs;
+* output: each manifest is written (atomically) as soon as it is rendered and then dropped.
+
+Environments are named sets of render flags (``develop`` = none, ``production`` = ``-p
+production``), from a ``skrender-bulk.yaml`` or ``--env NAME=ARGS``.  Services are the
+directories holding a ``skaffold.yaml`` below the roots, or an explicit list of globs, named
+after the directory (``services/foo`` -> ``foo``, :mod:`engine.gitops.services`), as
+``skrender gitops``
+and ``skrender argocd`` name them: output goes to ``<out>/foo/<environment>/manifest.yaml`` and,
+with publishing, to the branch ``foo/<environment>``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.core.errors import ConfigError, DigestError, SkrenderError, UsageError
+from engine.gitops.services import DEFAULT_BRANCH_TEMPLATE
+from engine.gitops.services import Service as Service  # bulk's unit of work, re-exported
+
+CONFIG_FILE = "skrender-bulk.yaml"
+MANIFEST_NAME = "manifest.yaml"
+
+
+# --- model --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Environment:
+    """A named set of `skrender render` flags; ``default_repo`` applies unless args set -d."""
+
+    name: str
+    args: tuple[str, ...] = ()
+    default_repo: str | None = None
+
+    def render_args(self) -> list[str]:
+        """The render command line for this environment."""
+        args = list(self.args)
+        if self.default_repo is not None and not _has_flag(args, ("-d", "--default-repo")):
+            args += ["--default-repo", self.default_repo]
+        return args
+
+
+@dataclass(frozen=True)
+class BulkOptions:
+    """Everything one bulk run needs."""
+
+    services: tuple[Service, ...]
+    environments: tuple[Environment, ...]
+    out_dir: str
+    parse_request: RequestParser  # the command line's meaning of render flags (see above)
+    jobs: int = 0  # 0: the number of CPUs
+    cache_dir: str | None = None  # None: no kustomize cache
+    publish_repo: str | None = None
+    branch_template: str = DEFAULT_BRANCH_TEMPLATE
+    publish_path: str = ""
+    env: Mapping[str, str] | None = None  # None: os.environ
+    share_git: bool = True
+
+
+@dataclass
+class RenderOutcome:
+    """The result of one service x environment render (one line of the report)."""
+
+    service: str
+    environment: str
+    status: str = "pending"  # ok | failed
+    output: str = ""
+    images: list[dict[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+    kustomize_seconds: float = 0.0
+    kustomize_cache: dict[str, int] = field(default_factory=dict)
+    error: str = ""
+    exit_code: int = 0
+    publish: dict[str, Any] | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """The report entry."""
+        entry: dict[str, Any] = {
+            "service": self.service,
+            "environment": self.environment,
+            "status": self.status,
+            "output": self.output,
+            "images": self.images,
+            "timings": {
+                "render_s": round(self.seconds, 4),
+                "kustomize_s": round(self.kustomize_seconds, 4),
+            },
+            "kustomize_cache": self.kustomize_cache,
+        }
+        if self.error:
+            entry["error"] = self.error
+            entry["exit_code"] = self.exit_code
+        if self.publish is not None:
+            entry["publish"] = self.publish
+        return entry
+
+
+@dataclass
+class BulkResult:
+    """Every outcome, in service x environment order, and the run's totals."""
+
+    outcomes: list[RenderOutcome]
+    seconds: float
+    cache: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> list[RenderOutcome]:
+        """The renders that failed."""
+        return [o for o in self.outcomes if o.status != "ok"]
+
+    def as_json(self) -> dict[str, Any]:
+        """The machine-readable report."""
+        return {
+            "version": 1,
+            "renders": [o.as_json() for o in self.outcomes],
+            "summary": {
+                "total": len(self.outcomes),
+                "ok": len(self.outcomes) - len(self.failed),
+                "failed": len(self.failed),
+                "seconds": round(self.seconds, 3),
+                "kustomize_cache": self.cache,
+            },
+        }
+
+
+# --- configuration ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BulkConfig:
+    """``skrender-bulk.yaml``::
+
+    services: [services/*]          # globs of service directories (default: discover)
+    exclude: [legacy-*]             # globs of service names (or paths) to leave out
+    environments:
+      develop: {}                   # or a list of args, or {args: [...], defaultRepo: ...}
+      production:
+        args: [-p, production]
+        defaultRepo: gcr.io/prod
+    publish:
+      repo: git@example.com:org/manifests.git
+      branch: "{service}/{environment}"
+      path: ""
+    """
+
+    services: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    environments: tuple[Environment, ...] = ()
+    publish_repo: str | None = None
+    branch_template: str | None = None
+    publish_path: str = ""
+
+
+def load_config(path: str) -> BulkConfig:
+    """Read a ``skrender-bulk.yaml``; raises :class:`ConfigError` naming the bad field."""
+    from engine import yamlv3
+
+    try:
+        with open(path, "rb") as handle:
+            docs = yamlv3.load_all(handle.read(), source=path)
+    except OSError as exc:
+        raise ConfigError(f"reading {path}: {(exc.strerror or str(exc)).lower()}") from None
+    doc = docs[0] if docs else {}
+    if doc is None:
+        doc = {}
+    if not isinstance(doc, dict):
+        raise ConfigError(f"{path}: expected a mapping")
+    unknown = set(doc) - {"services", "exclude", "environments", "publish"}
+    if unknown:
+        raise ConfigError(f"{path}: unknown field {sorted(map(str, unknown))[0]}")
+    publish = doc.get("publish") or {}
+    if not isinstance(publish, dict):
+        raise ConfigError(f"{path}: publish: expected a mapping")
+    return BulkConfig(
+        services=_str_list(doc.get("services"), path, "services"),
+        exclude=_str_list(doc.get("exclude"), path, "exclude"),
+        environments=_environments(doc.get("environments"), path),
+        publish_repo=_opt_str(publish.get("repo"), path, "publish.repo"),
+        branch_template=_opt_str(publish.get("branch"), path, "publish.branch"),
+        publish_path=_opt_str(publish.get("path"), path, "publish.path") or "",
+    )
+
+
+def _environments(value: Any, path: str) -> tuple[Environment, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, dict):
+        raise ConfigError(f"{path}: environments: expected a mapping of name to settings")
+    envs: list[Environment] = []
+    for name, spec in value.items():
+        where = f"environments.{name}"
+        if spec is None:
+            spec = {}
+        if isinstance(spec, list):
+            spec = {"args": spec}
+        if not isinstance(spec, dict):
+            raise ConfigError(f"{path}: {where}: expected a mapping or a list of args")
+        unknown = set(spec) - {"args", "defaultRepo"}
+        if unknown:
+            raise ConfigError(f"{path}: {where}: unknown field {sorted(map(str, unknown))[0]}")
+        args = _str_list(spec.get("args"), path, where + ".args")
+        repo = _opt_str(spec.get("defaultRepo"), path, where + ".defaultRepo")
+        envs.append(Environment(_check_env_name(str(name)), args, repo))
+    return tuple(envs)
+
+
+def _str_list(value: Any, path: str, where: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str | int | float) for v in value):
+        raise ConfigError(f"{path}: {where}: expected a list of strings")
+    return tuple(str(v) for v in value)
+
+
+def _opt_str(value: Any, path: str, where: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ConfigError(f"{path}: {where}: expected a string")
+    return value
+
+
+def parse_env_spec(spec: str) -> Environment:
+    """``NAME=ARGS`` from ``--env``: ARGS comma-separated (``production=-p,production``)."""
+    name, eq, raw = spec.partition("=")
+    if not eq or not name:
+        raise UsageError(f'invalid argument "{spec}" for "--env" flag: expected NAME=ARGS')
+    args = tuple(a for a in raw.split(",") if a) if raw else ()
+    return Environment(_check_env_name(name), args)
+
+
+def _check_env_name(name: str) -> str:
+    if not name or "/" in name or name in (".", ".."):
+        raise UsageError(f"invalid environment name {name!r}")
+    return name
+
+
+# --- services -----------------------------------------------------------------------------------
+
+
+def discover_services(
+    roots: Sequence[str],
+    *,
+    patterns: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    filename: str = "skaffold.yaml",
+    base: str | None = None,
+) -> list[Service]:
+    """Service directories, sorted by name (:mod:`engine.gitops.services`: the name is the
+    directory's base name, as ``skrender gitops`` and ``skrender argocd`` name it).
+
+    Without ``patterns``: every directory at or below ``roots`` (relative to the working
+    directory) holding ``filename``.  With them: the directories matching the globs
+    (relative to ``base``, default the first root).  ``exclude`` globs match a name or a path
+    relative to the root.  Two services with the same name are a :class:`ConfigError` naming
+    both directories.
+    """
+    from engine.gitops import services
+
+    if patterns:
+        cwd = base or (roots[0] if roots else None)
+        return services.match_services(patterns, config_name=filename, cwd=cwd, exclude=exclude)
+    return services.find_services(roots or (".",), config_name=filename, exclude=exclude)
+
+
+def parse_shard(spec: str) -> tuple[int, int]:
+    """``K/N`` (1 <= K <= N) from ``--shard``."""
+    index, slash, count = spec.partition("/")
+    try:
+        k, n = int(index), int(count)
+    except ValueError:
+        k = n = 0
+    if not slash or n < 1 or not 1 <= k <= n:
+        raise UsageError(f'invalid argument "{spec}" for "--shard" flag: expected K/N, 1<=K<=N')
+    return k, n
+
+
+def shard(services: Sequence[Service], index: int, count: int) -> list[Service]:
+    """The services of shard ``index`` of ``count`` (1-based): a stable hash of the name decides,
+    so every CI job computes the same split without talking to the others."""
+    return [s for s in services if shard_of(s.name, count) == index]
+
+
+def shard_of(name: str, count: int) -> int:
+    """The 1-based shard of a service name (sha256, so stable across machines and Pythons)."""
+    digest = hashlib.sha256(name.encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") % count + 1
+
+
+# --- --changed-since ----------------------------------------------------------------------------
+
+
+def changed_paths(root: str, rev: str, env: Mapping[str, str] | None = None) -> set[str]:
+    """Absolute paths changed between ``rev`` and HEAD, plus working-tree changes."""
+    from engine.core import proc
+
+    environ = dict(os.environ if env is None else env)
+    top = proc.run(["git", "rev-parse", "--show-toplevel"], cwd=root, env=environ)
+    toplevel = top.stdout.decode("utf-8", "surrogateescape").strip()
+    diff = proc.run(
+        ["git", "diff", "--name-only", "--no-renames", "-z", f"{rev}..HEAD", "--"],
+        cwd=toplevel,
+        env=environ,
+    )
+    names = [n for n in diff.stdout.decode("utf-8", "surrogateescape").split("\0") if n]
+    names += _status_paths(toplevel, environ)
+    return {os.path.realpath(os.path.join(toplevel, n)) for n in names}
+
+
+def _status_paths(toplevel: str, env: Mapping[str, str]) -> list[str]:
+    """Paths of ``git status --porcelain -z -uall`` (both sides of a rename)."""
+    from engine.core import proc
+
+    done = proc.run(
+        ["git", "status", "--porcelain", "-z", "--untracked-files=all"], cwd=toplevel, env=env
+    )
+    tokens = done.stdout.decode("utf-8", "surrogateescape").split("\0")
+    paths: list[str] = []
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        i += 1
+        if len(token) < 4:
+            continue
+        paths.append(token[3:])
+        if "R" in token[:2] or "C" in token[:2]:
+            if i < len(tokens):
+                paths.append(tokens[i])
+            i += 1
+    return paths
+
+
+def service_inputs(
+    service: Service,
+    environments: Sequence[Environment],
+    parse_request: RequestParser,
+    env: Mapping[str, str] | None = None,
+) -> set[str] | None:
+    """Every path (file or directory, real paths) a service's renders read; None when unknown
+    (a config error, a remote kustomization): such a service counts as changed."""
+    from engine.gitops import kcache
+    from engine.pipeline import config_request
+    from engine.skaffold import config as config_mod
+    from engine.stages import sources
+
+    inputs = {os.path.realpath(service.directory)}
+    cache = kcache.KustomizeCache(None)
+    try:
+        for environment in environments:
+            load_request = config_request(render_request(service, environment, parse_request, env))
+            cwd, cfg_env = load_request.cwd, load_request.env
+            for cfg in config_mod.load(load_request):
+                inputs.add(os.path.realpath(os.path.dirname(cfg.source_file)))
+                for artifact in cfg.artifacts:
+                    inputs.add(os.path.realpath(os.path.join(cwd, artifact.context)))
+                for path in sources.raw_yaml_files(cfg, cwd=cwd, env=cfg_env):
+                    inputs.add(os.path.realpath(path))
+                for path in sources.kustomize_paths(cfg, cwd=cwd, env=cfg_env):
+                    inputs.update(os.path.realpath(p) for p, _ in cache.inputs(path))
+    except (SkrenderError, kcache.Uncacheable, OSError):
+        return None
+    return inputs
+
+
+def select_changed(
+    services: Sequence[Service],
+    environments: Sequence[Environment],
+    changed: set[str],
+    parse_request: RequestParser,
+    env: Mapping[str, str] | None = None,
+) -> list[Service]:
+    """The services whose inputs include a changed path."""
+    selected: list[Service] = []
+    for service in services:
+        inputs = service_inputs(service, environments, parse_request, env)
+        if inputs is None or any(_touches(path, inputs) for path in changed):
+            selected.append(service)
+    return selected
+
+
+def _touches(path: str, inputs: set[str]) -> bool:
+    """``path`` is an input or lies below an input directory."""
+    probe = path
+    while True:
+        if probe in inputs:
+            return True
+        parent = os.path.dirname(probe)
+        if parent == probe:
+            return False
+        probe = parent
+
+
+# --- one render ---------------------------------------------------------------------------------
+
+_service_envs: dict[str, dict[str, str]] = {}
+_service_envs_lock = threading.Lock()
+
+
+def service_env(service: Service, base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment `skrender render` sees in the service directory (with its skaffold.env)."""
+    from engine.skaffold import config
+
+    key = service.directory
+    with _service_envs_lock:
+        known = _service_envs.get(key) if base is None else None
+    if known is not None:
+        return known
+    env = dict(os.environ if base is None else base)
+    for name, value in config.read_dotenv(os.path.join(service.directory, "skaffold.env")).items():
+        env.setdefault(name, value)
+    if base is None:
+        with _service_envs_lock:
+            _service_envs[key] = env
+    return env
+
+
+# How an environment's render flags become a RenderRequest: ``(args, service directory, env)
+# -> RenderRequest``, exactly as ``skrender render ARGS`` in that directory would build it
+# (raising UsageError for bad flags).  Flag parsing belongs to the command line, above this
+# layer: engine.commands passes :func:`engine.commands._flags.parse_render_request`.
+RequestParser = Callable[[Sequence[str], str, Mapping[str, str]], Any]
+
+
+def render_request(
+    service: Service,
+    environment: Environment,
+    parse_request: RequestParser,
+    base_env: Mapping[str, str] | None = None,
+) -> Any:
+    """The RenderRequest `skrender render <environment args>` builds in the service directory."""
+    env = service_env(service, base_env)
+    try:
+        return parse_request(environment.render_args(), service.directory, env)
+    except UsageError as exc:
+        first = str(exc).splitlines()[0]
+        raise UsageError(f"environment {environment.name}: {first}") from None
+
+
+def _has_flag(args: Sequence[str], names: Sequence[str]) -> bool:
+    return any(a in names or any(a.startswith(n + "=") for n in names) for a in args)
+
+
+def image_entries(builds: Iterable[tuple[str, str]]) -> list[dict[str, str]]:
+    """Report entries {image, reference, tag, digest} for the references rendered."""
+    entries: list[dict[str, str]] = []
+    for image, ref in builds:
+        name, _, digest = ref.partition("@")
+        tag = ""
+        if ":" in name.rsplit("/", 1)[-1]:
+            tag = name.rsplit(":", 1)[1]
+        entries.append({"image": image, "reference": ref, "tag": tag, "digest": digest})
+    return entries
+
+
+# --- shared work: digests, git ------------------------------------------------------------------
+
+
+class DigestMemo:
+    """``engine.registry.resolve.resolve_digests`` memoised for one run: each distinct reference is
+    looked up once, whichever render asks first; concurrent askers wait for that answer."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._futures: dict[tuple[Any, str], Future[str]] = {}
+
+    def __call__(
+        self,
+        refs: Sequence[str],
+        *,
+        resolver: str = "auto",
+        insecure_registries: Sequence[str] = (),
+        jobs: int = 8,
+        timeout: float = 60.0,
+        env: Mapping[str, str] | None = None,
+    ) -> dict[str, str]:
+        """Same contract as ``resolve_digests``."""
+        from engine.registry import resolve
+
+        environ = dict(os.environ if env is None else env)
+        context = (resolver, tuple(sorted(insecure_registries)), tuple(sorted(environ.items())))
+        wanted: dict[str, Future[str]] = {}
+        mine: list[str] = []
+        with self._lock:
+            for ref in dict.fromkeys(refs):
+                future = self._futures.get((context, ref))
+                if future is None:
+                    future = Future()
+                    self._futures[(context, ref)] = future
+                    mine.append(ref)
+                wanted[ref] = future
+
+        def lookup(batch: Sequence[str]) -> dict[str, str]:
+            return resolve.resolve_digests(
+                batch,
+                resolver=resolver,
+                insecure_registries=insecure_registries,
+                jobs=jobs,
+                timeout=timeout,
+                env=environ,
+            )
+
+        if mine:
+            self._settle(mine, wanted, lookup)
+        return self._collect(wanted)
+
+    @staticmethod
+    def _settle(
+        mine: Sequence[str],
+        wanted: Mapping[str, Future[str]],
+        lookup: Callable[[Sequence[str]], dict[str, str]],
+    ) -> None:
+        try:
+            found = lookup(mine)
+        except DigestError:
+            # one failure fails the batch: ask again one by one so each gets its own answer
+            for ref in mine:
+                try:
+                    wanted[ref].set_result(lookup([ref])[ref])
+                except DigestError as exc:
+                    wanted[ref].set_exception(exc)
+            return
+        for ref in mine:
+            wanted[ref].set_result(found[ref])
+
+    @staticmethod
+    def _collect(wanted: Mapping[str, Future[str]]) -> dict[str, str]:
+        result: dict[str, str] = {}
+        errors: list[str] = []
+        for ref, future in wanted.items():
+            exc = future.exception()
+            if exc is not None:
+                errors.append(str(exc))
+            else:
+                result[ref] = future.result()
+        if errors:
+            raise DigestError("\n".join(errors))
+        return result
+
+
+def prime_git(services: Sequence[Service], env_for: Callable[[Service], Mapping[str, str]]) -> int:
+    """Answer the gitCommit tagger's per-directory questions from one per repository.
+
+    For every directory of every service (nested repositories excluded), records the output
+    of ``git describe --tags --always``, ``git rev-list -1 HEAD [--abbrev-commit]``, ``git
+    branch --show-current``, ``git rev-parse --show-toplevel`` (the same anywhere in one work
+    tree) and, where nothing below the directory changed, the empty ``git status .
+    --porcelain``.  Directories with changes are left to git itself.  Returns how many
+    directories were primed.
+    """
+    groups: dict[tuple[str, tuple[tuple[str, str], ...]], list[Service]] = {}
+    envs: dict[tuple[tuple[str, str], ...], Mapping[str, str]] = {}
+    for service in services:
+        env = env_for(service)
+        if "GIT_DIR" in env or "GIT_WORK_TREE" in env:
+            continue
+        top = _enclosing_worktree(service.directory)
+        if top is None:
+            continue
+        env_key = tuple(sorted(env.items()))
+        envs[env_key] = env
+        groups.setdefault((top, env_key), []).append(service)
+    primed = 0
+    for (top, env_key), members in groups.items():
+        primed += _prime_repo(top, members, envs[env_key])
+    return primed
+
+
+_REPO_WIDE: tuple[tuple[str, ...], ...] = (
+    ("describe", "--tags", "--always"),
+    ("rev-list", "-1", "HEAD"),
+    ("rev-list", "-1", "HEAD", "--abbrev-commit"),
+    ("branch", "--show-current"),
+    ("rev-parse", "--show-toplevel"),
+)
+
+
+def _prime_repo(top: str, services: Sequence[Service], env: Mapping[str, str]) -> int:
+    # The repository-wide questions run concurrently (each is a git process) while this
+    # thread walks the service directories.
+    with ThreadPoolExecutor(max_workers=len(_REPO_WIDE) + 2) as pool:
+        toplevel = pool.submit(_git_or_none, top, ("rev-parse", "--show-toplevel"), env)
+        asked = {args: pool.submit(_git_or_none, top, args, env) for args in _REPO_WIDE}
+        status = pool.submit(_status_or_none, top, env)
+        walked = [(s, list(_service_dirs(s.directory))) for s in services]
+        found_top = toplevel.result()
+        answers = {args: f.result() for args, f in asked.items()}
+        changed = status.result()
+    real_top = os.path.realpath(top)
+    if found_top is None or changed is None:
+        return 0
+    if os.path.realpath(found_top) != real_top or _ceiling_inside(env, real_top):
+        return 0
+    # a failed question (e.g. no commit yet) is left to each directory to ask (and fail)
+    known = [(args, output) for args, output in answers.items() if output is not None]
+    dirty = [p.rstrip("/") for p in changed]
+    primed: list[tuple[str, tuple[str, ...], str]] = []
+    count = 0
+    for service, directories in walked:
+        real_service = os.path.realpath(service.directory)
+        for directory in directories:
+            # os.walk joins names to the service path: the real path follows the same way
+            real = real_service + directory[len(os.path.abspath(service.directory)) :]
+            rel = os.path.relpath(real, real_top).replace(os.sep, "/")
+            primed.extend((directory, args, output) for args, output in known)
+            if not any(_below(p, rel) for p in dirty):
+                primed.append((directory, ("status", ".", "--porcelain"), ""))
+            count += 1
+    from engine.core import git
+
+    git.prime(primed, env=env)
+    return count
+
+
+def _git_or_none(top: str, args: tuple[str, ...], env: Mapping[str, str]) -> str | None:
+    from engine.core import git
+    from engine.core.errors import ToolError
+
+    try:
+        return git.run_git(top, *args, env=env)
+    except ToolError:
+        return None
+
+
+def _status_or_none(top: str, env: Mapping[str, str]) -> list[str] | None:
+    from engine.core.errors import ToolError
+
+    try:
+        return _status_paths(top, env)
+    except ToolError:
+        return None
+
+
+def _below(path: str, directory: str) -> bool:
+    return directory == "." or path == directory or path.startswith(directory + "/")
+
+
+def _ceiling_inside(env: Mapping[str, str], real_top: str) -> bool:
+    """A GIT_CEILING_DIRECTORIES entry below the top level would stop git's discovery."""
+    for entry in env.get("GIT_CEILING_DIRECTORIES", "").split(os.pathsep):
+        if entry and os.path.realpath(entry).startswith(real_top + os.sep):
+            return True
+    return False
+
+
+def _enclosing_worktree(path: str) -> str | None:
+    probe = os.path.abspath(path)
+    while True:
+        if os.path.exists(os.path.join(probe, ".git")):
+            return probe
+        parent = os.path.dirname(probe)
+        if parent == probe:
+            return None
+        probe = parent
+
+
+def _service_dirs(path: str) -> Iterable[str]:
+    """Every directory of a service, skipping nested work trees (their own git answers)."""
+    root = os.path.abspath(path)
+    for directory, dirs, _files in os.walk(root):
+        dirs[:] = [
+            d
+            for d in dirs
+            if d != ".git" and not os.path.exists(os.path.join(directory, d, ".git"))
+        ]
+        yield directory
+
+
+# --- the run ------------------------------------------------------------------------------------
+
+ProgressCallback = Callable[[RenderOutcome, int, int], None]
+
+
+def run_bulk(options: BulkOptions, progress: ProgressCallback | None = None) -> BulkResult:
+    """Render every service x environment; one failure never stops the others.
+
+    Each manifest is written atomically to ``<out>/<service>/<environment>/manifest.yaml`` as
+    soon as it is rendered (a failed render leaves the previous file untouched) and, with
+    ``publish_repo``, committed to its branch.  ``progress(outcome, done, total)`` is called
+    after each render, in the calling thread.
+
+    The Python part of rendering is CPU-bound, so with several CPUs the services are split
+    between forked worker processes (a service's environments stay together, sharing its
+    parsed config and git answers); each runs renders on threads, and one semaphore shared
+    by all bounds concurrent kustomize builds to ``jobs``.
+    """
+    import multiprocessing
+
+    from engine.gitops import kcache
+
+    start = time.perf_counter()
+    if options.publish_repo:
+        publish_target(options, "service", "environment")  # a bad template fails up front
+    jobs = options.jobs or os.cpu_count() or 1
+    if options.share_git:
+        prime_git(options.services, lambda s: service_env(s, options.env))
+    tasks = [(s, e) for s in options.services for e in options.environments]
+    outcomes = [RenderOutcome(s.name, e.name) for s, e in tasks]
+    processes = min(os.cpu_count() or 1, len(options.services))
+    methods = multiprocessing.get_all_start_methods()
+    with _parse_store(options.cache_dir):
+        if processes > 1 and len(tasks) >= 8 and "fork" in methods:
+            _preload()
+            stats = _run_forked(options, tasks, outcomes, jobs, processes, progress)
+        else:
+            cache = kcache.KustomizeCache(options.cache_dir, jobs=jobs)
+            _run_threads(options, tasks, outcomes, range(len(tasks)), cache, jobs, progress)
+            stats = {
+                "hits": cache.stats.hits,
+                "misses": cache.stats.misses,
+                "uncacheable": cache.stats.uncacheable,
+            }
+    return BulkResult(outcomes, time.perf_counter() - start, stats)
+
+
+@contextlib.contextmanager
+def _parse_store(cache_dir: str | None) -> Iterator[None]:
+    """With a cache directory, parsed skaffold configs persist between runs
+    (:class:`engine.gitops.kcache.ConfigStore`); forked workers inherit the setting."""
+    from engine.gitops import kcache
+    from engine.skaffold import config
+
+    previous = config.parse_store
+    if cache_dir is not None:
+        config.parse_store = kcache.ConfigStore(cache_dir)
+    try:
+        yield
+    finally:
+        config.parse_store = previous
+
+
+def _preload() -> None:
+    """Import the render pipeline once, before forking, instead of once in every worker."""
+    import importlib
+
+    for name in (
+        "engine.pipeline",
+        "engine.skaffold.config",
+        "engine.skaffold.upgrade",
+        "engine.skaffold.profiles",
+        "engine.stages.tagging",
+        "engine.stages.naming",
+        "engine.stages.sources",
+        "engine.stages.rewrite",
+        "engine.yamlv3",
+        "engine.golang.texttemplate",
+        "engine.core.output",
+        "engine.gitops.kcache",
+        "ruamel.yaml",
+    ):
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            continue
+
+
+def _run_threads(
+    options: BulkOptions,
+    tasks: Sequence[tuple[Service, Environment]],
+    outcomes: list[RenderOutcome],
+    indices: Sequence[int],
+    cache: Any,
+    jobs: int,
+    progress: ProgressCallback | None,
+) -> None:
+    """Render ``indices`` of ``tasks`` on threads, calling ``progress`` one at a time."""
+    digests = DigestMemo()
+    done_lock = threading.Lock()
+    done = [0]
+
+    def work(index: int) -> None:
+        service, environment = tasks[index]
+        _render_one(service, environment, outcomes[index], options, cache, digests)
+        if progress is not None:
+            with done_lock:
+                done[0] += 1
+                progress(outcomes[index], done[0], len(indices))
+
+    # More threads than kustomize slots: while `jobs` kustomize processes run, other threads
+    # do the Python part of their renders (the semaphore in KustomizeCache bounds kustomize).
+    workers = max(1, min(len(indices), jobs * 2 + 1))
+    if workers == 1:
+        for index in indices:
+            work(index)
+        return
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bulk") as pool:
+        list(pool.map(work, indices))
+
+
+def _run_forked(
+    options: BulkOptions,
+    tasks: Sequence[tuple[Service, Environment]],
+    outcomes: list[RenderOutcome],
+    jobs: int,
+    processes: int,
+    progress: ProgressCallback | None,
+) -> dict[str, int]:
+    """Split the tasks by service over forked workers; collect outcomes as they finish."""
+    import multiprocessing
+    import queue as queue_mod
+
+    ctx = multiprocessing.get_context("fork")
+    slots = ctx.BoundedSemaphore(max(1, jobs))
+    results: Any = ctx.Queue()
+    names = sorted({s.name for s, _ in tasks})
+    owner = {name: i % processes for i, name in enumerate(names)}
+    shares = [[i for i, (s, _) in enumerate(tasks) if owner[s.name] == p] for p in range(processes)]
+    workers = [
+        ctx.Process(
+            target=_worker_main,
+            args=(options, tasks, share, jobs, slots, results),
+            daemon=True,
+        )
+        for share in shares
+        if share
+    ]
+    for worker in workers:
+        worker.start()
+    totals = {"hits": 0, "misses": 0, "uncacheable": 0}
+    pending = set(range(len(tasks)))
+    finished_workers = 0
+    done = 0
+    while finished_workers < len(workers):
+        try:
+            message = results.get(timeout=1.0)
+        except queue_mod.Empty:
+            if not any(w.is_alive() for w in workers) and results.empty():
+                break
+            continue
+        if message[0] == "stats":
+            finished_workers += 1
+            for key, value in message[1].items():
+                totals[key] += value
+            continue
+        index, outcome = message[1], message[2]
+        outcomes[index] = outcome
+        pending.discard(index)
+        done += 1
+        if progress is not None:
+            progress(outcome, done, len(tasks))
+    for worker in workers:
+        worker.join(timeout=5.0)
+    for index in sorted(pending):  # a worker died: say so for each of its renders
+        outcome = outcomes[index]
+        outcome.status, outcome.exit_code = "failed", 3
+        outcome.error = "internal error: the worker process rendering this service died"
+        done += 1
+        if progress is not None:
+            progress(outcome, done, len(tasks))
+    return totals
+
+
+def _worker_main(
+    options: BulkOptions,
+    tasks: Sequence[tuple[Service, Environment]],
+    indices: Sequence[int],
+    jobs: int,
+    slots: Any,
+    results: Any,
+) -> None:
+    """A forked worker: render its share on threads, send each outcome, then its cache stats."""
+    from engine.gitops import kcache
+
+    cache = kcache.KustomizeCache(options.cache_dir, jobs=jobs, slots=slots)
+    outcomes = [RenderOutcome(s.name, e.name) for s, e in tasks]
+
+    def send(outcome: RenderOutcome, _done: int, _total: int) -> None:
+        index = lookup[id(outcome)]
+        results.put(("outcome", index, outcome))
+
+    lookup = {id(outcomes[i]): i for i in indices}
+    _run_threads(options, tasks, outcomes, indices, cache, jobs, send)
+    stats = cache.stats
+    results.put(
+        ("stats", {"hits": stats.hits, "misses": stats.misses, "uncacheable": stats.uncacheable})
+    )
+    results.close()
+    results.join_thread()
+
+
+def _render_one(
+    service: Service,
+    environment: Environment,
+    outcome: RenderOutcome,
+    options: BulkOptions,
+    cache: Any,
+    digests: DigestMemo,
+) -> None:
+    """Render, write and (optionally) publish one service x environment into ``outcome``."""
+    from engine.pipeline import render
+
+    start = time.perf_counter()
+    counts = {"hit": 0, "miss": 0, "uncached": 0}
+    kustomize_time = [0.0]
+
+    def runner(argv: Sequence[str], *, cwd: str, env: Mapping[str, str] | None) -> bytes:
+        t0 = time.perf_counter()
+        out, how = cache.run(argv, cwd=cwd, env=env)
+        kustomize_time[0] += time.perf_counter() - t0
+        counts[how] += 1
+        return bytes(out)
+
+    target = os.path.join(options.out_dir, service.name, environment.name)
+    path = os.path.join(target, MANIFEST_NAME)
+    try:
+        request = render_request(service, environment, options.parse_request, options.env)
+        request = request._replace(kustomize_runner=runner, resolve_digests=digests)
+        result = render(request)
+        outcome.images = image_entries(result.builds)
+        os.makedirs(target, exist_ok=True)
+        data = result.text.encode("utf-8", "surrogateescape")
+        del result
+        if _read_or_none(path) != data:  # unchanged output: no rewrite
+            write_output(path, data)
+        outcome.output = path
+        outcome.status = "ok"
+        if options.publish_repo:
+            outcome.publish = _publish(service, environment, data, outcome, options)
+    except SkrenderError as exc:
+        outcome.status = "failed"
+        outcome.error = str(exc)
+        outcome.exit_code = exc.exit_code
+    except Exception as exc:  # a bug in one render must not stop the others
+        outcome.status = "failed"
+        outcome.error = f"internal error: {type(exc).__name__}: {exc}"
+        outcome.exit_code = 3
+    outcome.seconds = time.perf_counter() - start
+    outcome.kustomize_seconds = kustomize_time[0]
+    outcome.kustomize_cache = {k: v for k, v in counts.items() if v}
+
+
+def write_output(path: str, data: bytes) -> None:
+    """Replace ``path`` atomically, without fsync (outputs are regenerated by running again)."""
+    from engine.core.output import write_atomic
+
+    write_atomic(path, data, durable=False)
+
+
+def _read_or_none(path: str) -> bytes | None:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError:
+        return None
+
+
+def _publish(
+    service: Service,
+    environment: Environment,
+    data: bytes,
+    outcome: RenderOutcome,
+    options: BulkOptions,
+) -> dict[str, Any]:
+    """Commit one render to its branch (``skrender gitops``'s layout and commit message)."""
+    from engine.gitops.publish import publish
+
+    assert options.publish_repo is not None
+    branch, path = publish_target(options, service.name, environment.name)
+    env = service_env(service, options.env)
+    result = publish(
+        repo=options.publish_repo,
+        branch=branch,
+        files={MANIFEST_NAME: data},
+        path=path,
+        context={
+            "service": service.name,
+            "environment": environment.name,
+            "images": " ".join(i["reference"] for i in outcome.images),
+            "source_commit": _source_commit(service, env),
+        },
+        env=env,
+    )
+    return {"branch": result.branch, "commit": result.commit, "changed": result.changed}
+
+
+def publish_target(options: BulkOptions, service: str, environment: str) -> tuple[str, str]:
+    """(branch, path) one render is published to: the templates with ``{service}`` and
+    ``{environment}`` filled in (:func:`engine.gitops.services.expand`, as ``skrender gitops``)."""
+    from engine.gitops.services import expand
+
+    values = {"service": service, "environment": environment}
+    branch = expand(options.branch_template, values, flag="--branch-template")
+    return branch, expand(options.publish_path, values, flag="publish.path")
+
+
+def _source_commit(service: Service, env: Mapping[str, str]) -> str:
+    """HEAD of the service's repository (answered by :func:`prime_git` when primed)."""
+    from engine.core import git
+    from engine.core.errors import ToolError
+
+    try:
+        return git.run_git(service.directory, "rev-list", "-1", "HEAD", env=env)
+    except ToolError:
+        return ""

@@ -1,0 +1,537 @@
+"""The render pipeline: skaffold.yaml in, the bytes `skaffold render` prints out.
+
+    configs  = config.load(...)                        skaffold.yaml, upgraded, profiled, validated
+    builds   = tags from the tag policies, or -a/-i    tagging, naming (default repo)
+    builds   = builds with registry digests            resolve (--digest-source=remote)
+    per config, per renderer (rawYaml, kustomize):
+        docs = sources.generate(...)                   kustomize build / rawYaml files
+        docs = rewrite.replace_images / labels / ns    skaffold's base transform
+    text     = yamlv3.dump each doc, joined            skaffold's exact serialisation
+
+This module composes the stages and decides nothing itself beyond the order skaffold uses
+(``pkg/skaffold/runner/render.go``, ``pkg/skaffold/render/renderer/renderer.go``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from engine.core.errors import ConfigError, SkrenderError
+from engine.skaffold.schema import EMPTY_MAPPING, Config
+
+if TYPE_CHECKING:
+    from engine.skaffold.config import LoadRequest
+
+# --digest-source values that need no build (anything else asks skaffold to build images)
+NO_BUILD_DIGEST_SOURCES = ("tag", "remote", "none")
+
+NONE_DIGEST_SOURCE_NOTICE = (
+    "--digest-source set to 'none', tags listed in Kubernetes manifests will be used for render"
+)
+
+Build = tuple[str, str]  # (imageName, final image reference)
+
+
+class RenderRequest(NamedTuple):
+    """Everything `skrender render` needs; field names follow skaffold's flags."""
+
+    cwd: str = "."
+    filename: str = "skaffold.yaml"
+    profiles: tuple[str, ...] = ()
+    modules: tuple[str, ...] = ()
+    profile_auto_activation: bool = True
+    propagate_profiles: bool = True
+    default_repo: str | None = None  # None: not given (global config applies); "": disabled
+    custom_tag: str | None = None  # -t
+    digest_source: str | None = None  # None: tag on a local cluster, remote otherwise
+    prebuilt: tuple[Build, ...] | None = None  # -a / -i, merged; None when neither was given
+    labels: Mapping[str, str] = EMPTY_MAPPING
+    namespace: str = ""
+    offline: bool = False
+    resource_selector_rules_file: str | None = None
+    env: Mapping[str, str] | None = None  # None: os.environ
+    digest_resolver: str = "auto"
+    digest_jobs: int = 8
+    registry_timeout: float = 60.0
+    allow_template_commands: bool = True
+    build_images: (
+        Callable[[Sequence[Config], Sequence[Build], RenderRequest], list[Build]] | None
+    ) = None  # --digest-source=local: builds and pushes, returns the references to render with
+    # Seams for `skrender bulk` (engine/bulk.py): None means the plain behaviour.
+    # kustomize_runner(argv, *, cwd, env) -> stdout replaces engine.stages.sources.run_kustomize
+    # (a cache); resolve_digests has the signature of
+    # engine.registry.resolve.resolve_digests (a memo).
+    kustomize_runner: Callable[..., bytes] | None = None
+    resolve_digests: Callable[..., dict[str, str]] | None = None
+    # --set / --set-value-file (engine.stages.setters): name -> value; empty means no setters
+    setters: Mapping[str, str] = EMPTY_MAPPING
+
+
+class RenderResult(NamedTuple):
+    """The manifests, what skaffold prints on stdout before them, and the images used."""
+
+    text: str
+    notices: tuple[str, ...] = ()  # lines skaffold writes to stdout even with --output
+    builds: tuple[Build, ...] = ()
+    configs: tuple[Config, ...] = ()
+    warnings: tuple[str, ...] = ()  # what skaffold logs as warnings (stderr)
+    build_log: tuple[str, ...] = ()  # skaffold's build log, shown on stdout with --loud
+    # Render hooks (engine.stages.hooks): pre-render hooks' output, written to stdout after the
+    # notices (also with --output); the hooks' log lines and post-hook output (stderr)
+    hook_output: str = ""
+    pre_hook_log: str = ""  # stderr, before the renderers' warnings
+    post_hook_log: str = ""  # stderr, after them
+
+
+def render(request: RenderRequest) -> RenderResult:
+    """Render manifests exactly as `skaffold render` would for the same inputs.
+
+    kustomize runs in a worker thread while the main thread computes tags (git) and
+    digests (registry): both mostly wait on other processes, so the render costs about the
+    longer of the two instead of their sum.  Errors keep skaffold's precedence: a build-phase
+    error wins over a manifest error.
+    """
+    loaded = _load(request)
+    if any(cfg.manifests.hooks for cfg in loaded.configs):
+        return _render_with_hooks(request, loaded)
+    manifests = _InBackground(_generate, request, loaded)
+    # The worker needs the GIL to reach kustomize's start, the one step on the critical path:
+    # let it get there before this thread's imports and git calls compete with it.
+    manifests.wait_launched(_LAUNCH_WAIT_SECONDS)
+    build_log: list[str] = []
+    digest_source, builds = _decide_builds(request, loaded, build_log)
+    _preload_transform()
+    documents = manifests.result()
+    notices = (NONE_DIGEST_SOURCE_NOTICE,) if digest_source == "none" else ()
+    warnings: list[str] = []
+    text = _transform_and_serialise(request, loaded, documents, builds, warnings)
+    return RenderResult(
+        text=text,
+        notices=notices,
+        builds=tuple(builds),
+        configs=loaded.configs,
+        warnings=tuple(warnings),
+        build_log=tuple(build_log),
+    )
+
+
+def _render_with_hooks(request: RenderRequest, loaded: _Loaded) -> RenderResult:
+    """:func:`render` for configs with render hooks, one step after another, in skaffold's
+    order (runner/render.go, render/renderer/render_mux.go): the build phase (tags, digests),
+    every config's pre-render hooks, every renderer, then each config's post-render hooks.
+
+    Nothing runs in the background: a pre-render hook may write what kustomize reads.  An
+    error raised once hooks may have run carries ``partial``, a RenderResult with what
+    skaffold had written by then (the CLI prints it before the error).
+    """
+    from engine.stages import hooks, sources
+
+    build_log: list[str] = []
+    digest_source, builds = _decide_builds(request, loaded, build_log)
+    for cfg in loaded.configs:  # skaffold refuses these when it creates the renderers
+        sources.reject_unsupported(cfg)
+    runner = hooks.HookRunner(
+        loaded.configs,
+        cwd=loaded.cwd,
+        env=loaded.env,
+        kube_context=loaded.kube_context,
+        namespace=request.namespace,
+        default_repo=request.default_repo,
+        allow_commands=request.allow_template_commands,
+    )
+    out: list[str] = []
+    pre_log: list[str] = []
+    post_log: list[str] = []
+    warnings: list[str] = []
+
+    def result(text: str) -> RenderResult:
+        return RenderResult(
+            text=text,
+            notices=(NONE_DIGEST_SOURCE_NOTICE,) if digest_source == "none" else (),
+            builds=tuple(builds),
+            configs=loaded.configs,
+            warnings=tuple(warnings),
+            build_log=tuple(build_log),
+            hook_output="".join(out),
+            pre_hook_log="".join(pre_log),
+            post_hook_log="".join(post_log),
+        )
+
+    try:
+        runner.run_pre_hooks(out, pre_log)
+        by_config: list[tuple[Config, list[str]]] = []
+        for cfg in loaded.configs:
+            docs = _generate(request, loaded._replace(configs=(cfg,)))
+            by_config.append((cfg, _transform_chunks(request, loaded, docs, builds, warnings)))
+        # a config without documents runs no post-render hooks (render_mux.go)
+        texts = [
+            runner.run_post_hooks(cfg, "\n---\n".join(chunks), post_log)
+            for cfg, chunks in by_config
+            if chunks
+        ]
+    except SkrenderError as exc:
+        exc.partial = result("")  # type: ignore[attr-defined]
+        raise
+    # manifests.go: ManifestListByConfig.String() + one final newline
+    return result("\n---\n".join(texts) + "\n")
+
+
+# How long the main thread lets the manifests worker run alone before starting on the tags
+_LAUNCH_WAIT_SECONDS = 0.05
+
+
+class _InBackground:
+    """Run a function in a thread; ``result()`` joins it and re-raises its exception.
+
+    The function gets an extra last argument, an Event it sets when it starts an external
+    tool (the thread sets it too when it ends): see ``wait_launched``.
+    (A plain thread: concurrent.futures would import logging and more at start-up.)
+    """
+
+    def __init__(self, function: Callable[..., Any], *args: Any) -> None:
+        import threading
+
+        self._value: Any = None
+        self._error: BaseException | None = None
+        self._launched = threading.Event()
+
+        def target() -> None:
+            try:
+                self._value = function(*args, self._launched)
+            except BaseException as exc:  # handed to the caller by result()
+                self._error = exc
+            finally:
+                self._launched.set()
+
+        self._thread = threading.Thread(target=target, name="skrender-manifests", daemon=True)
+        self._thread.start()
+
+    def wait_launched(self, timeout: float) -> None:
+        """Wait (at most ``timeout`` seconds) until the function starts a tool or ends."""
+        self._launched.wait(timeout)
+
+    def result(self) -> Any:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
+def compute_builds(request: RenderRequest) -> list[Build]:
+    """The (imageName, reference) pairs render would use, without rendering manifests."""
+    return plan_builds(request)[0]
+
+
+def plan_builds(request: RenderRequest) -> tuple[list[Build], tuple[Config, ...]]:
+    """:func:`compute_builds` and the selected configs they came from."""
+    loaded = _load(request)
+    return _decide_builds(request, loaded)[1], loaded.configs
+
+
+class _Loaded(NamedTuple):
+    cwd: str
+    env: Mapping[str, str]
+    configs: tuple[Config, ...]
+    kube_context: str
+    settings: Any  # config.GlobalConfig
+
+
+def _load(request: RenderRequest) -> _Loaded:
+    """Load and validate the selected configs (skaffold's config parsing and validation)."""
+    from engine.skaffold import config as config_mod
+    from engine.stages import sources
+
+    load_request = config_request(request)
+    cwd, env, kube_context = load_request.cwd, load_request.env, load_request.kube_context
+    configs = config_mod.load(load_request)
+    for cfg in configs:
+        sources.validate_raw_yaml(cfg, cwd=cwd)
+    settings = config_mod.global_config(env, kube_context)
+    return _Loaded(cwd, env, tuple(configs), kube_context, settings)
+
+
+def config_request(request: RenderRequest) -> LoadRequest:
+    """The :class:`engine.skaffold.config.LoadRequest` of a render: absolute ``cwd``, the
+    environment (``os.environ`` when the request has none) and its current kube-context."""
+    from engine.skaffold import config as config_mod
+
+    env = dict(os.environ if request.env is None else request.env)
+    return config_mod.LoadRequest(
+        cwd=os.path.abspath(request.cwd),
+        filename=request.filename,
+        profiles=request.profiles,
+        modules=request.modules,
+        profile_auto_activation=request.profile_auto_activation,
+        propagate_profiles=request.propagate_profiles,
+        env=env,
+        kube_context=config_mod.current_kube_context(env),
+    )
+
+
+def _decide_builds(
+    request: RenderRequest, loaded: _Loaded, log: list[str] | None = None
+) -> tuple[str, list[Build]]:
+    """The digest source and every image reference (the runner's build phase).
+
+    ``log`` receives skaffold's build log (what `--loud` shows on stdout).
+    """
+    settings = loaded.settings
+    digest_source = request.digest_source or default_digest_source(loaded.kube_context, settings)
+    default_repo = (
+        request.default_repo if request.default_repo is not None else settings.default_repo
+    )
+    phase = _BuildPhase(request, loaded, default_repo, log if log is not None else [])
+    return digest_source, phase.builds(digest_source)
+
+
+def default_digest_source(kube_context: str, settings: Any) -> str:
+    """skaffold: `tag` when the current kube-context is a local cluster, else `remote`."""
+    return "tag" if is_local_cluster(kube_context, settings) else "remote"
+
+
+def is_local_cluster(kube_context: str, settings: Any) -> bool:
+    """The global config's ``local-cluster`` when set, else skaffold's list of context names."""
+    local: bool | None = settings.local_cluster
+    if local is None:
+        local = is_local_kube_context(kube_context)
+    return local
+
+
+def is_local_kube_context(name: str) -> bool:
+    """skaffold's built-in list of local cluster context names (pkg/skaffold/config/util.go)."""
+    return (
+        name in ("minikube", "docker-desktop", "docker-for-desktop")
+        or name.startswith(("kind-", "k3d-"))
+        or name.endswith("@kind")
+    )
+
+
+class _BuildPhase:
+    """skaffold's build phase for render (pkg/skaffold/runner/build.go): tags or -a/-i images,
+    the default repo, then digests from the registry or from a real build."""
+
+    def __init__(
+        self, request: RenderRequest, loaded: _Loaded, default_repo: str | None, log: list[str]
+    ) -> None:
+        self.request = request
+        self.loaded = loaded
+        self.default_repo = default_repo
+        self.log = log
+
+    def builds(self, digest_source: str) -> list[Build]:
+        request, loaded = self.request, self.loaded
+        if request.prebuilt is not None:
+            builds = self._prebuilt(request.prebuilt)
+        elif digest_source == "none":
+            return []  # manifests keep their images (build.go returns before tagging)
+        else:
+            builds = self._tagged()
+            if digest_source not in NO_BUILD_DIGEST_SOURCES:
+                if request.build_images is None:
+                    raise ConfigError(
+                        f"--digest-source={digest_source} builds images: use `skrender build` "
+                        "or `skrender render --digest-source=local` with a Docker engine"
+                    )
+                return request.build_images(loaded.configs, builds, request)
+            self.log.append(f"Skipping build phase since --digest-source={digest_source}")
+        if digest_source == "remote":
+            builds = _with_remote_digests(
+                request, loaded.configs, builds, loaded.env, loaded.settings
+            )
+        return builds
+
+    def _with_default_repo(self, reference: str) -> str:
+        from engine.stages import naming
+
+        return naming.apply_default_repo(
+            reference, self.default_repo, multi_level=self.loaded.settings.multi_level_repo
+        )
+
+    def _prebuilt(self, prebuilt: Sequence[Build]) -> list[Build]:
+        """-a/-i: no tagging; -t replaces the tag part, the default repo applies (cmd/util.go)."""
+        return [
+            (name, self._with_default_repo(_retag(tag, self.request.custom_tag)))
+            for name, tag in _require_tags(prebuilt)
+        ]
+
+    def _tagged(self) -> list[Build]:
+        """Tags from the tag policies (pkg/skaffold/deploy/util/util.go: ImageTags)."""
+        from engine.stages import tagging
+
+        request, loaded = self.request, self.loaded
+        for cfg in loaded.configs:
+            tagging.validate_tag_policy(cfg.tag_policy)
+        _check_artifact_contexts(loaded.configs, loaded.cwd)
+        fell_back: list[str] = []
+        tags = tagging.image_tags(
+            loaded.configs,
+            cwd=loaded.cwd,
+            env=loaded.env,
+            custom_tag=request.custom_tag,
+            allow_commands=request.allow_template_commands,
+            fell_back=fell_back,
+        )
+        builds = [(image, self._with_default_repo(tag)) for image, tag in tags]
+        self.log.append("Generating tags..." if builds else "No tags generated")
+        self.log.extend(f" - {image} -> {reference}" for image, reference in builds)
+        if fell_back:
+            self.log.append("Some taggers failed. Rerun with -vdebug for errors.")
+        return builds
+
+
+def _check_artifact_contexts(configs: Sequence[Config], cwd: str) -> None:
+    """skaffold checks every artifact context before tagging (pkg/skaffold/build/...)."""
+    for cfg in configs:
+        for artifact in cfg.artifacts:
+            path = os.path.join(cwd, artifact.context)
+            if not os.path.exists(path):
+                raise ConfigError(
+                    f'image "{artifact.image}" context "{artifact.context}" does not exist'
+                )
+            if not os.path.isdir(path):
+                raise ConfigError(
+                    f'image "{artifact.image}" context "{artifact.context}" is not a directory'
+                )
+
+
+def _require_tags(prebuilt: Sequence[Build]) -> Sequence[Build]:
+    for name, tag in prebuilt:
+        if not tag:
+            raise SkrenderError(f"no tag provided for image [{name}]")
+    return prebuilt
+
+
+def _retag(reference: str, custom_tag: str | None) -> str:
+    """-t with -a/-i: replace the tag part of a reference, keeping its digest."""
+    if not custom_tag:
+        return reference
+    from engine.stages import naming
+
+    parsed = naming.parse_reference(reference)
+    name_end = len(reference)
+    if parsed.digest:
+        name_end = reference.rindex("@")
+    name = reference[:name_end]
+    if parsed.tag and name.endswith(":" + parsed.tag):
+        name = name[: -len(parsed.tag) - 1]
+    digest = reference[name_end:]
+    return f"{name}:{custom_tag}{digest}"
+
+
+def _with_remote_digests(
+    request: RenderRequest,
+    configs: Sequence[Config],
+    builds: Sequence[Build],
+    env: Mapping[str, str],
+    settings: Any,
+) -> list[Build]:
+    from engine.registry import resolve
+
+    insecure = [r for cfg in configs for r in cfg.insecure_registries]
+    insecure += list(settings.insecure_registries)
+    resolver = request.resolve_digests or resolve.resolve_digests
+    digests = resolver(
+        [tag for _, tag in builds],
+        resolver=request.digest_resolver,
+        insecure_registries=insecure,
+        jobs=request.digest_jobs,
+        timeout=request.registry_timeout,
+        env=env,
+    )
+    return [(name, resolve.with_digest(tag, digests[tag])) for name, tag in builds]
+
+
+def _generate(request: RenderRequest, loaded: _Loaded, launched: Any = None) -> list[list[Any]]:
+    """Every renderer's documents, config by config, in skaffold's order.
+
+    ``launched`` (a threading.Event), when given, is set as the first kustomize starts.
+    """
+    from engine.stages import sources
+
+    inner = request.kustomize_runner or sources.run_kustomize
+
+    def signalling(argv: Sequence[str], *, cwd: str, env: Mapping[str, str] | None) -> bytes:
+        launched.set()
+        return inner(argv, cwd=cwd, env=env)
+
+    runner = request.kustomize_runner if launched is None else signalling
+
+    return [
+        docs
+        for cfg in loaded.configs
+        for docs in sources.generate(
+            cfg,
+            cwd=loaded.cwd,
+            env=loaded.env,
+            allow_commands=request.allow_template_commands,
+            kustomize_runner=runner,
+            setters=request.setters,
+        )
+    ]
+
+
+def _preload_transform() -> None:
+    """Import what the transform and serialisation need while kustomize still runs."""
+    from engine.yamlv3 import emitter  # noqa: F401
+
+
+def _transform_and_serialise(
+    request: RenderRequest,
+    loaded: _Loaded,
+    documents: Sequence[Sequence[Any]],
+    builds: Sequence[Build],
+    warnings: list[str],
+) -> str:
+    """skaffold's base transform per renderer output, then its serialisation."""
+    chunks = _transform_chunks(request, loaded, documents, builds, warnings)
+    # pkg/skaffold/kubernetes/manifest/manifests.go: String() + one final newline
+    return "\n---\n".join(chunks) + "\n"
+
+
+def _transform_chunks(
+    request: RenderRequest,
+    loaded: _Loaded,
+    documents: Sequence[Sequence[Any]],
+    builds: Sequence[Build],
+    warnings: list[str],
+) -> list[str]:
+    """Each document transformed and serialised (trimmed), in order."""
+    from engine import yamlv3
+    from engine.stages import rewrite
+
+    rules = _selector_rules(request, loaded.configs, loaded.cwd)
+    images = dict(builds)
+    chunks: list[str] = []
+    for docs in documents:
+        transformed = rewrite.replace_images(docs, images, rules)
+        if request.labels:
+            transformed = rewrite.add_labels(transformed, request.labels, rules)
+        if request.namespace and not request.offline:
+            transformed, conflicts = rewrite.set_namespace(transformed, request.namespace, rules)
+            warnings.extend(conflicts)
+        chunks.extend(yamlv3.dump(doc).strip() for doc in transformed)
+    return chunks
+
+
+def _selector_rules(request: RenderRequest, configs: Sequence[Config], cwd: str) -> Any:
+    """resourceSelector rules of every config, then the rules file (renderer/util/util.go)."""
+    from engine.stages import rewrite
+
+    allow = [rule for cfg in configs for rule in cfg.allow]
+    deny = [rule for cfg in configs for rule in cfg.deny]
+    file_allow: list[Any] = []
+    file_deny: list[Any] = []
+    if request.resource_selector_rules_file:
+        path = os.path.join(cwd, request.resource_selector_rules_file)
+        try:
+            with open(path, encoding="utf-8") as handle:
+                text = handle.read()
+        except OSError as exc:
+            raise ConfigError(
+                f"reading --resource-selector-rules-file {request.resource_selector_rules_file}: "
+                f"{exc.strerror}"
+            ) from None
+        file_allow, file_deny = rewrite.load_rules_file(text, request.resource_selector_rules_file)
+    return rewrite.build_rules(allow, deny, file_allow=file_allow, file_deny=file_deny)
