@@ -19,18 +19,22 @@ References are de-duplicated and resolved concurrently; every failure is reporte
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import ipaddress
+import json
 import os
 import random
 import re
+import socket
 import ssl
 import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from engine.core.errors import DigestError
 from engine.registry.credentials import Credential, Keychain, docker_config_dir
@@ -72,6 +76,12 @@ BACKOFF_CAP = 4.0
 CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 30.0
 TOKEN_LIFETIME = 60.0  # seconds, when the token server does not say (distribution's default)
+# go-containerregistry remote/fetcher.go: manifestLimit.  It truncates a longer body and hashes
+# what it read; skrender refuses instead of recording the digest of part of a manifest.  The
+# limit counts decoded bytes (a small gzip body can expand without bound) and caps every
+# answer, token and error bodies included.
+BODY_LIMIT = 100 * 1024 * 1024
+_CHUNK = 64 * 1024
 
 
 class _Failure(Exception):
@@ -349,38 +359,42 @@ class _RegistryClient:
         self._ping_failure: _Failure | None = None
         self._tokens: dict[str, _Token] = {}
         self._ssl = _ssl_context(registry, env, insecure)
-        self._session = _make_session(self._ssl, insecure)
+        self._watchdog = _Watchdog(deadline)
+        self._session = _make_session(self._ssl, insecure, self._watchdog)
 
     def close(self) -> None:
+        self._watchdog.cancel()
         self._session.close()
 
     # ---- public --------------------------------------------------------------------------
     def manifest_digest(self, repository: str, reference: str) -> str:
-        """The digest of ``repository:reference`` (HEAD first, GET and hash as fallback)."""
+        """The SHA-256 of the manifest bytes a GET of ``repository:reference`` receives.
+
+        skaffold asks go-containerregistry for the image or index (``remote.Index`` /
+        ``remote.Image``, ``remote/fetcher.go: fetchManifest``), which GETs the manifest and
+        hashes the body: a HEAD's ``Docker-Content-Digest`` alone is never trusted, since a
+        registry (or a proxy) may answer a HEAD with a digest its GET does not serve.
+        """
         self._ping()
         url = f"{self._base}/v2/{repository}/manifests/{reference}"
-        head = self._authorized("HEAD", url, repository)
-        found = head.headers.get("Docker-Content-Digest", "")
-        if head.status_code == 200 and _DIGEST_RE.match(found):
-            return found
-        if head.status_code in RETRY_STATUS:
-            # Retries are spent: a GET would only wait as long again.
-            raise _Failure(self._status_cause(head, repository, reference))
         got = self._authorized("GET", url, repository)
         if got.status_code != 200:
             raise _Failure(self._status_cause(got, repository, reference))
+        if not got.content:
+            # No manifest is empty: this is a connection cut short, not an image.
+            raise _Failure(f"{self.registry}/{repository}:{reference}: empty manifest body")
         header = got.headers.get("Docker-Content-Digest", "")
         media_type = got.headers.get("Content-Type", "").split(";")[0].strip()
         if media_type == MT_SCHEMA1_SIGNED and _DIGEST_RE.match(header):
             # go-containerregistry fetcher.go: signed schema 1 digests come from the header.
             return header
         digest = "sha256:" + hashlib.sha256(got.content).hexdigest()
-        if _DIGEST_RE.match(header) and header != digest:
+        if header and header != digest:
             # skrender (go-containerregistry does not check): a body that does not hash to the
             # registry's own digest is damaged or tampered with; never record either digest.
             raise _Failure(
                 f"{self.registry}/{repository}:{reference}: manifest body hashes to {digest} "
-                f"but the registry says Docker-Content-Digest {header}"
+                f"but the registry says Docker-Content-Digest {_clip(header)}"
             )
         return digest
 
@@ -412,7 +426,7 @@ class _RegistryClient:
             raise self._ping_failure
 
     # ---- requests with auth --------------------------------------------------------------
-    def _authorized(self, method: str, url: str, repository: str) -> requests.Response:
+    def _authorized(self, method: str, url: str, repository: str) -> _Reply:
         """Send with the registry's auth; on 401 re-read the challenge once and retry."""
         headers = {"Accept": ACCEPT}
         self._add_auth(headers, repository, refresh=False)
@@ -504,28 +518,45 @@ class _RegistryClient:
         url: str,
         headers: Mapping[str, str],
         **kwargs: Any,
-    ) -> requests.Response:
-        """One request with retries (429/5xx/resets), backoff with jitter, within the deadline."""
+    ) -> _Reply:
+        """One request with retries (429/5xx/resets), backoff with jitter, within the deadline.
+
+        The body is read here, capped at :data:`BODY_LIMIT`, so a broken body is retried like
+        any transient failure and the deadline covers it: the watchdog ends every connection
+        of this client when the deadline passes, however slowly a server drips its answer.
+        """
         import requests
 
         attempt = 0
         while True:
             attempt += 1
             remaining = self._deadline - time.monotonic()
-            if remaining <= 0:
+            if remaining <= 0 or self._watchdog.expired:
                 raise _Failure(f"{method} {_strip_query(url)}: timed out")
             limits = (min(CONNECT_TIMEOUT, remaining), min(READ_TIMEOUT, remaining))
             try:
-                resp = self._session.request(
+                with self._session.request(
                     method,
                     url,
                     headers=dict(headers),
                     timeout=limits,
                     allow_redirects=True,
                     proxies=_proxies_for(url, self._env),
+                    stream=True,
                     **kwargs,
-                )
+                ) as streamed:
+                    resp = _Reply(streamed.status_code, streamed.headers, _read_capped(streamed))
+                if self._watchdog.expired:
+                    # A connection the watchdog shut mid-answer can look complete (http.client
+                    # takes EOF in the headers for their end): never use such an answer.
+                    raise _Failure(f"{method} {_strip_query(url)}: timed out")
+            except _BodyTooLarge:
+                raise _Failure(
+                    f"{method} {_strip_query(url)}: response body exceeds {BODY_LIMIT} bytes"
+                ) from None
             except requests.exceptions.SSLError as exc:
+                if self._watchdog.expired:
+                    raise _Failure(f"{method} {_strip_query(url)}: timed out") from None
                 raise _Failure(
                     f"TLS failure talking to {_origin(url)}: {_tls_reason(exc)}"
                 ) from None
@@ -534,6 +565,8 @@ class _RegistryClient:
                     raise _Failure(f"{method} {_strip_query(url)}: timed out") from None
                 continue
             except requests.exceptions.RequestException as exc:
+                if self._watchdog.expired:
+                    raise _Failure(f"{method} {_strip_query(url)}: timed out") from None
                 # Like go-containerregistry's retry.IsTemporary: resets and EOFs are retried,
                 # a refused connection or an unknown host is not.
                 transient = not _is_connect_failure(exc)
@@ -557,7 +590,7 @@ class _RegistryClient:
         return True
 
     # ---- messages ------------------------------------------------------------------------
-    def _status_cause(self, resp: requests.Response, repository: str, reference: str) -> str:
+    def _status_cause(self, resp: _Reply, repository: str, reference: str) -> str:
         where = f"{self.registry}/{repository}"
         what = f"digest {reference}" if reference.startswith("sha256:") else f"tag {reference!r}"
         code = _error_code(resp)
@@ -581,6 +614,98 @@ class _RegistryClient:
 # --------------------------------------------------------------------------------------------
 
 
+class _Reply(NamedTuple):
+    """An answer, its body read in full (and capped): nothing streams past :meth:`_send`."""
+
+    status_code: int
+    headers: Mapping[str, str]  # requests' case-insensitive mapping
+    content: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def _read_capped(resp: requests.Response) -> bytes:
+    """The decoded body, or :class:`_BodyTooLarge` past :data:`BODY_LIMIT` (read no further)."""
+    chunks: list[bytes] = []
+    total = 0
+    for chunk in resp.iter_content(_CHUNK):
+        total += len(chunk)
+        if total > BODY_LIMIT:
+            raise _BodyTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+class _Watchdog:
+    """Ends every connection of one client when the deadline passes.
+
+    Socket timeouts bound each read, not the whole exchange: a server that drips a byte a
+    second never trips them.  Go's client has a context deadline for that; here a timer shuts
+    the client's sockets down, which fails the blocked read at once.
+    """
+
+    def __init__(self, deadline: float) -> None:
+        self.expired = False
+        self._lock = threading.Lock()
+        self._sockets: weakref.WeakSet[socket.socket] = weakref.WeakSet()
+        self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def track(self, sock: socket.socket | None) -> None:
+        if sock is None:
+            return
+        with self._lock:
+            if not self.expired:
+                self._sockets.add(sock)
+                return
+        _shutdown(sock)
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            doomed = list(self._sockets)
+        for sock in doomed:
+            _shutdown(sock)
+
+
+def _shutdown(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # already closed
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+def _tracked_pool_classes(watchdog: _Watchdog) -> dict[str, Any]:
+    """urllib3 pool classes whose connections register their socket with ``watchdog``."""
+    from urllib3.connection import HTTPConnection, HTTPSConnection
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+    class _Connection(HTTPConnection):
+        def connect(self) -> None:
+            super().connect()
+            watchdog.track(self.sock)
+
+    class _TLSConnection(HTTPSConnection):
+        def connect(self) -> None:
+            super().connect()
+            watchdog.track(self.sock)
+
+    class _Pool(HTTPConnectionPool):
+        ConnectionCls = _Connection
+
+    class _TLSPool(HTTPSConnectionPool):
+        ConnectionCls = _TLSConnection
+
+    return {"http": _Pool, "https": _TLSPool}
+
+
 def _parse_challenge(header: str) -> _Challenge:
     """``Bearer realm="...",service="..."`` -> scheme and parameters (first basic/bearer)."""
     if not header.strip():
@@ -595,7 +720,7 @@ def _parse_challenge(header: str) -> _Challenge:
     return _Challenge(scheme.lower(), params)
 
 
-def _error_code(resp: requests.Response) -> str:
+def _error_code(resp: _Reply) -> str:
     """``, MANIFEST_UNKNOWN: manifest unknown`` from a distribution error body, or ""."""
     try:
         errors = resp.json().get("errors") or []
@@ -608,15 +733,24 @@ def _error_code(resp: requests.Response) -> str:
     return f", {text[:200]}" if text else ""
 
 
-def _make_session(ctx: ssl.SSLContext, insecure: bool) -> requests.Session:
-    """A keep-alive session whose TLS is exactly ``ctx`` (no extra bundle from requests)."""
+def _make_session(ctx: ssl.SSLContext, insecure: bool, watchdog: _Watchdog) -> requests.Session:
+    """A keep-alive session whose TLS is exactly ``ctx`` (no extra bundle from requests) and
+    whose every connection ``watchdog`` can end."""
     import requests
     from requests.adapters import HTTPAdapter
+
+    pool_classes = _tracked_pool_classes(watchdog)
 
     class _Adapter(HTTPAdapter):
         def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
             kwargs["ssl_context"] = ctx
             super().init_poolmanager(*args, **kwargs)
+            self.poolmanager.pool_classes_by_scheme = pool_classes
+
+        def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
+            manager = super().proxy_manager_for(proxy, **kwargs)
+            manager.pool_classes_by_scheme = pool_classes
+            return manager
 
         def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
             # requests would add certifi's bundle to ``ctx`` on every new connection; Go
@@ -781,3 +915,10 @@ def _short(exc: object) -> str:
     """A one-line, bounded rendering of an exception or message."""
     text = " ".join(str(exc).split())
     return text[:300] if text else type(exc).__name__
+
+
+def _clip(text: str, limit: int = 80) -> str:
+    """A header value from the server, quoted safely and kept short for a one-line error."""
+    shown = text if len(text) <= limit else text[:limit] + "..."
+    return shown.encode("unicode_escape").decode("ascii")
+

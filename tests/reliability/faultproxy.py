@@ -12,6 +12,10 @@ forwards the request upstream and relays the answer, or misbehaves:
 ``truncate``      forward, then relay the headers and only half the body, and close
 ``corrupt``       forward, then relay the answer with one body byte changed (headers kept)
 ``nodigest``      forward, then relay the answer without ``Docker-Content-Digest``
+``wrongdigest``   forward, then relay the answer with another ``Docker-Content-Digest``
+``drip``          forward, then relay the answer one byte every 0.2 s (until the proxy stops)
+``hugebody``      answer 200 with a manifest body of 120 MiB (streamed, never held)
+``gzipbomb``      answer 200 with a 1 MiB gzip body that expands to 1 GiB
 
 ``rule`` (a function of method and path) can pick a fault for matching requests before the
 script is consulted.  ``injected`` counts every fault actually applied.
@@ -21,9 +25,11 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import functools
 import socket
 import struct
 import threading
+import zlib
 from collections.abc import Callable, Iterable
 from typing import ClassVar
 
@@ -146,10 +152,34 @@ class FaultProxy:
                 % (code, extra)
             )
             return
+        if fault == "hugebody":
+            _send_huge(client)
+            return
+        if fault == "gzipbomb":
+            bomb = _gzip_bomb()
+            client.sendall(
+                b"HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Encoding: gzip\r\n"
+                b"Content-Length: %d\r\nConnection: close\r\n\r\n" % (_MANIFEST_TYPE, len(bomb))
+                + bomb
+            )
+            return
         answer = self._forward(head, body, is_head)
         if answer is None:
             return
         rhead, rbody = answer
+        if fault == "drip":
+            for i in range(len(rhead + rbody)):
+                if self._stop.wait(0.2):
+                    return
+                client.sendall((rhead + rbody)[i : i + 1])
+            return
+        if fault == "wrongdigest":
+            rhead = b"\r\n".join(
+                b"Docker-Content-Digest: sha256:" + b"0" * 64
+                if line.lower().startswith(b"docker-content-digest:")
+                else line
+                for line in rhead.split(b"\r\n")
+            )
         if fault == "truncate":
             client.sendall(rhead + rbody[: len(rbody) // 2])
             client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -241,3 +271,29 @@ def _dechunk(sock: socket.socket, rest: bytes) -> bytes:
         buf = buf[size + 2 :]
         if size == 0:
             return out
+
+
+_MANIFEST_TYPE = b"application/vnd.oci.image.manifest.v1+json"
+_HUGE = 120 * 1024 * 1024
+
+
+def _send_huge(client: socket.socket) -> None:
+    """A 120 MiB JSON-ish body, written in 1 MiB pieces (the reader may hang up early)."""
+    client.sendall(
+        b"HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %d\r\n"
+        b"Connection: close\r\n\r\n" % (_MANIFEST_TYPE, _HUGE)
+    )
+    piece = b" " * (1024 * 1024)
+    for _ in range(_HUGE // len(piece)):
+        client.sendall(piece)
+
+
+@functools.lru_cache(maxsize=1)
+def _gzip_bomb() -> bytes:
+    """1 GiB of spaces, gzip-compressed (about 1 MiB), made once per process."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)  # wbits 31: a gzip container
+    piece = b" " * (1024 * 1024)
+    parts = [packer.compress(piece) for _ in range(1024)]
+    parts.append(packer.flush())
+    return b"".join(parts)
+

@@ -145,6 +145,52 @@ def test_body_not_matching_docker_content_digest_is_rejected(
     assert f"@{pushed}" not in run.stdout  # type: ignore[attr-defined]
 
 
+def test_a_head_digest_is_never_trusted(tmp_path: Path, pushed: str, proxy: FaultProxy) -> None:
+    """A HEAD that names another digest changes nothing: the digest is the body's (GET)."""
+    proxy.rule = lambda method, path: (
+        "wrongdigest" if method == "HEAD" and "/manifests/" in path else None
+    )
+    run, _ = _render(tmp_path, proxy.addr)
+    assert run.code == 0, run.stderr  # type: ignore[attr-defined]
+    assert f"image: {proxy.addr}/foo:v1@{pushed}" in run.stdout  # type: ignore[attr-defined]
+    assert "0" * 64 not in run.stdout  # type: ignore[attr-defined]
+
+
+def test_get_digest_header_not_matching_the_body_names_both(
+    tmp_path: Path, pushed: str, proxy: FaultProxy
+) -> None:
+    proxy.rule = lambda method, path: "wrongdigest" if "/manifests/" in path else None
+    run, _ = _render(tmp_path, proxy.addr)
+    assert_clean_failure(run, names=(pushed, "sha256:" + "0" * 64))  # type: ignore[arg-type]
+    assert "@sha256:" not in run.stdout  # type: ignore[attr-defined]
+
+
+def test_a_dripping_registry_is_bounded_by_the_timeout(
+    tmp_path: Path, pushed: str, proxy: FaultProxy
+) -> None:
+    """One byte every 0.2 s never trips a per-read timeout; --registry-timeout still holds."""
+    proxy.rule = lambda method, path: "drip" if "/manifests/" in path else None
+    run, seconds = _render(tmp_path, proxy.addr, "--registry-timeout=3")
+    assert_clean_failure(run, names=("timed out", "foo"))  # type: ignore[arg-type]
+    assert proxy.injected["drip"] >= 1
+    assert seconds < 12, seconds
+
+
+@pytest.mark.parametrize("fault", ["hugebody", "gzipbomb"])
+def test_oversized_bodies_are_refused_without_reading_them_whole(
+    tmp_path: Path, pushed: str, proxy: FaultProxy, fault: str
+) -> None:
+    """go-containerregistry stops at 100 MiB; skrender refuses there, whatever the encoding,
+    and its memory stays far below the body's size."""
+    import resource
+
+    proxy.rule = lambda method, path: fault if "/manifests/" in path else None
+    run, _ = _render(tmp_path, proxy.addr, "--registry-timeout=60")
+    assert_clean_failure(run, names=("exceeds 104857600 bytes", "foo"))  # type: ignore[arg-type]
+    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    assert peak_kib < 400 * 1024, f"a child reached {peak_kib} KiB"
+
+
 # --- git -------------------------------------------------------------------------------------
 
 
