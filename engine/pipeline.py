@@ -67,6 +67,7 @@ class RenderRequest(NamedTuple):
     resolve_digests: Callable[..., dict[str, str]] | None = None
     # --set / --set-value-file (engine.stages.setters): name -> value; empty means no setters
     setters: Mapping[str, str] = EMPTY_MAPPING
+    platforms: tuple[str, ...] = ()  # --platform: checked as skaffold does, builds nothing
 
 
 class RenderResult(NamedTuple):
@@ -248,6 +249,10 @@ def _load(request: RenderRequest) -> _Loaded:
     configs = config_mod.load(load_request)
     for cfg in configs:
         sources.validate_raw_yaml(cfg, cwd=cwd)
+    if request.platforms:  # runner creation (runner/new.go) parses them
+        from engine.stages import platforms
+
+        platforms.check_cli_platforms(request.platforms)
     settings = config_mod.global_config(env, kube_context)
     return _Loaded(cwd, env, tuple(configs), kube_context, settings)
 
