@@ -253,14 +253,16 @@ def _env_value(flag: Flag, env: Mapping[str, str]) -> Any:
         names.insert(0, "SKAFFOLD_DEPLOY_NAMESPACE")
     value: Any = None
     for variable in names:
-        if variable in env:
-            try:
-                parsed = flag.parse(env[variable])
-            except ValueError:
-                continue
-            value = [parsed] if flag.kind == pflag.ARRAY else parsed
-    if value is not None and flag.dest == "images":
-        value = _valid_images_prefix(env[names[-1]])
+        if variable not in env:
+            continue
+        if flag.dest == "images":
+            value = _valid_images_prefix(env[variable])
+            continue
+        try:
+            parsed = flag.parse(env[variable])
+        except ValueError:
+            continue
+        value = [parsed] if flag.kind == pflag.ARRAY else parsed
     if value is not None and flag.dest == "build_artifacts" and value not in ("", "-"):
         value = value if _readable_build_artifacts(value) else None
     return value

@@ -386,9 +386,16 @@ def usages(flags: Iterable[Flag], width: int = 0) -> str:
 
 
 def _wrap(text: str, indent: int, width: int) -> str:
-    room = width - indent
-    if width <= 0 or room < 24:
+    """pflag's wrap: too little room beside the names puts the text on the next lines,
+    indented 16; still too little (or no width) and it is not wrapped."""
+    if width <= 0:
         return text.replace("\n", "\n" + " " * indent)
+    lead = ""
+    if width - indent < 24:
+        indent, lead = 16, "\n" + " " * 16
+    room = width - indent
+    if room < 24:
+        return lead + text.replace("\n", "\n" + " " * indent)
     lines: list[str] = []
     for paragraph in text.split("\n"):
         line = ""
@@ -399,7 +406,7 @@ def _wrap(text: str, indent: int, width: int) -> str:
             else:
                 line = f"{line} {word}" if line else word
         lines.append(line)
-    return ("\n" + " " * indent).join(lines)
+    return lead + ("\n" + " " * indent).join(lines)
 
 
 def _quote(text: str) -> str:
