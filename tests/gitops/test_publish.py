@@ -302,7 +302,7 @@ def test_git_daemon_round_trip(git_daemon: GitServer, git_env: dict) -> None:
 
 
 def _cli_process(url: str, branch: str, name: str, env: dict[str, str]) -> subprocess.Popen:
-    argv = [sys.executable, "-m", "engine.commands.publish", "--repo", url, "--branch", branch,
+    argv = [sys.executable, "-m", "engine", "publish", "--repo", url, "--branch", branch,
             "--path", "apps", "--max-attempts", "8", name]  # fmt: skip
     return subprocess.Popen(
         argv, cwd=env["WORKDIR"], env={**env, "PYTHONPATH": str(ROOT)},
