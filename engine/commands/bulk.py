@@ -223,8 +223,7 @@ def print_summary(stream: TextIO, result: Any) -> None:
         f"{cache.get('uncacheable', 0)} uncacheable\n"
     )
     for outcome in result.failed:
-        first = outcome.error.splitlines()[0] if outcome.error else "failed"
-        stream.write(f"FAILED {outcome.service} {outcome.environment}: {first}\n")
+        stream.write(f"FAILED {outcome.service} {outcome.environment}: {one_line(outcome.error)}\n")
     stream.flush()
 
 
@@ -234,3 +233,15 @@ def _write_report(path: str, report: dict[str, Any]) -> None:
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
     write_atomic(path, (json.dumps(report, indent=2) + "\n").encode("utf-8"))
+
+
+def one_line(error: str) -> str:
+    """A (multi-line) error on one line: git's cause often comes on the line after
+    "fatal: unable to connect to HOST:", so no line is dropped."""
+    from engine.core.errors import said_once
+
+    lines = [line.strip() for line in said_once(error).splitlines() if line.strip()]
+    text = ""
+    for line in lines:
+        text += line if not text else (" " if text.endswith(":") else "; ") + line
+    return text or "failed"

@@ -141,16 +141,9 @@ def parse_ident(value: str | None, flag: str) -> tuple[str, str] | None:
 
 
 def error_line(command: str, message: str) -> str:
-    """``<command>: <message>``, each thing said once: a message that already names a command
-    (engine.gitops words some ``publish: ...``) is not prefixed again, and a line repeating an
-    earlier one (a cause wrapped twice) is dropped."""
-    lines = [line for line in message.strip().splitlines() if line.strip()] or ["failed"]
-    first = lines[0]
-    for prefix in ("publish: ", "gitops: "):
-        while first.startswith(prefix):
-            first = first[len(prefix) :]
-    kept: list[str] = []
-    for line in (first, *lines[1:]):
-        if line not in kept:
-            kept.append(line)
-    return f"{command}: " + "\n".join(kept)
+    """``<command>: <message>``, each thing said once (:func:`engine.core.errors.said_once`):
+    a message that already starts with ``<command>: `` is not prefixed again."""
+    from engine.core.errors import said_once
+
+    text = said_once(f"{command}: {message}") or f"{command}: failed"
+    return text
