@@ -108,6 +108,10 @@ def _main(args_list: list[str]) -> int:
         name, rest = split_command(args_list)
         if name is None:
             return _root(rest)
+        if name == "help":  # cobra's `help [COMMAND]`
+            name, rest = (rest[0], ["--help"]) if rest and rest[0] in COMMANDS else (None, rest)
+            if name is None:
+                return _root(["--help"])
         if name not in COMMANDS:
             raise UsageError(
                 f'unknown command "{name}" for "skrender"\nRun \'skrender --help\' for usage.'

@@ -1,5 +1,5 @@
-"""What skaffold logs below its default level (warning): ``-v info``/``-v debug`` lines on
-stderr, e.g. why a tagger fell back to ``latest`` and each external command run.
+"""What skaffold logs below its default level (warning): ``-v debug`` lines on stderr,
+e.g. why a tagger fell back to ``latest`` and each external command run.
 
 Off until the command line calls :func:`configure` (the library never prints).  Every line is
 made safe first: the userinfo of URLs (tokens) becomes ``***`` and control characters are
@@ -46,10 +46,6 @@ def enabled(level: str) -> bool:
 
 def debug(message: str) -> None:
     _write("debug", message)
-
-
-def info(message: str) -> None:
-    _write("info", message)
 
 
 def command_line(argv: Sequence[str]) -> str:
