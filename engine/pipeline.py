@@ -249,12 +249,20 @@ def _load(request: RenderRequest) -> _Loaded:
     configs = config_mod.load(load_request)
     for cfg in configs:
         sources.validate_raw_yaml(cfg, cwd=cwd)
-    if request.platforms:  # runner creation (runner/new.go) parses them
-        from engine.stages import platforms
+    if request.platforms or any(_names_platforms(cfg) for cfg in configs):
+        from engine.stages import platforms  # runner creation (runner/new.go) checks them
 
-        platforms.check_cli_platforms(request.platforms)
+        platforms.check(request.platforms, configs)
     settings = config_mod.global_config(env, kube_context)
     return _Loaded(cwd, env, tuple(configs), kube_context, settings)
+
+
+def _names_platforms(config: Config) -> bool:
+    """Whether ``build.platforms`` or an artifact's ``platforms`` is set."""
+    build = config.raw.get("build")
+    return (isinstance(build, dict) and "platforms" in build) or any(
+        "platforms" in artifact.raw for artifact in config.artifacts
+    )
 
 
 def config_request(request: RenderRequest) -> LoadRequest:

@@ -460,3 +460,25 @@ def test_bulk_summary_keeps_the_cause_on_one_line() -> None:
         one_line(error)
         == "fetching R: fatal: unable to connect to h: h[0]: errno=Connection refused"
     )
+
+
+def test_artifact_platform_constraints_must_meet_the_targets(project: Path) -> None:
+    config = CONFIG.replace("  - image: app\n", "  - image: app\n    platforms: [linux/arm64]\n")
+    (project / "skaffold.yaml").write_text(config)
+    assert skrender(project, "render", "--digest-source=tag").returncode == 0
+    assert (
+        skrender(project, "render", "--digest-source=tag", "--platform=linux/arm64/v8").returncode
+        == 0
+    )
+    done = skrender(project, "render", "--digest-source=tag", "--platform=linux/amd64")
+    assert done.returncode == 1
+    assert done.stderr == (
+        'creating runner: getting target platforms: build target platforms "linux/amd64" do not '
+        'match platform constraints ["linux/arm64"] defined for artifact "app"\n'
+    )
+    (project / "skaffold.yaml").write_text(
+        config.replace("tagPolicy:", "platforms: [os2/x]\n  tagPolicy:")
+    )
+    bad = skrender(project, "render", "--digest-source=tag")
+    assert bad.returncode == 1
+    assert 'unable to recognise platform "os2/x": unknown operating system "os2"' in bad.stderr
