@@ -90,6 +90,7 @@ RENDER_FLAGS = (
         "i",
         pflag.ARRAY,
         convert=_images,
+        metavar="strings",  # comma-separated, like the slices (flags.Images)
         usage="A list of pre-built images to deploy, either tagged images or NAME=TAG pairs",
     ),
     Flag(
