@@ -164,10 +164,12 @@ class _Parser:
         if cluster.startswith("test."):  # isGotestShorthandFlag: left to `go test`
             return
         while cluster:
+            # pflag's messages name what is left of the cluster: "'z' in -z" for -hz
+            shown = "-" + cluster
             letter, cluster = cluster[0], cluster[1:]
             flag = self.flag_set.shorthands.get(letter)
             if flag is None:
-                raise ParseError(f"unknown shorthand flag: {_rune(letter)} in {arg}")
+                raise ParseError(f"unknown shorthand flag: {_rune(letter)} in {shown}")
             if len(cluster) > 1 and cluster[0] == "=":  # -f=value
                 value, cluster = cluster[1:], ""
             elif flag.no_opt_default:  # -q (then the cluster goes on)
@@ -177,7 +179,7 @@ class _Parser:
             elif rest:  # -f value
                 value = rest.pop()
             else:
-                raise ParseError(f"flag needs an argument: {_rune(letter)} in {arg}")
+                raise ParseError(f"flag needs an argument: {_rune(letter)} in {shown}")
             self.set(flag, value)
 
     def set(self, flag: Flag, raw: str) -> None:
