@@ -55,6 +55,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     cycle collection) would add a tenth to a render.  Called from other code, main returns.
     """
     args_list = list(sys.argv[1:] if argv is None else argv)
+    if argv is None and not args_list:
+        import os
+
+        if os.environ.get("SKAFFOLD_CMDLINE"):  # skaffold's app.Run reads it when run bare
+            try:
+                args_list = _command_line_from_env(os.environ["SKAFFOLD_CMDLINE"])
+            except SkrenderError as exc:
+                _print_error(str(exc))
+                return exc.exit_code
     selected, _rest = split_command(args_list)
     code = _main(args_list)
     if (
@@ -142,6 +151,16 @@ def _main(args_list: list[str]) -> int:
     except Exception as exc:  # a bug: say so in one line, never a traceback wall in CI logs
         _print_error(f"internal error: {type(exc).__name__}: {exc} (please report this as a bug)")
         return INTERNAL_ERROR_EXIT
+
+
+def _command_line_from_env(text: str) -> list[str]:
+    """``SKAFFOLD_CMDLINE`` split as go-shellquote splits it (cmd/skaffold/app/skaffold.go)."""
+    from engine.golang.shellquote import SplitError, split
+
+    try:
+        return split(text)
+    except SplitError as exc:
+        raise SkrenderError(f"SKAFFOLD_CMDLINE is invalid: {exc}") from None
 
 
 def _root(args: list[str]) -> int:

@@ -484,3 +484,18 @@ def test_artifact_platform_constraints_must_meet_the_targets(project: Path) -> N
     bad = skrender(project, "render", "--digest-source=tag")
     assert bad.returncode == 1
     assert 'unable to recognise platform "os2/x": unknown operating system "os2"' in bad.stderr
+
+
+def test_skaffold_cmdline_is_the_command_line_of_a_bare_run(project: Path) -> None:
+    # cmd/skaffold/app/skaffold.go: without arguments, SKAFFOLD_CMDLINE is split and run
+    line = "render --digest-source=tag -l 'team=a b'"
+    done = skrender(project, SKAFFOLD_CMDLINE=line)
+    assert done.returncode == 0, done.stderr
+    assert "    team: a b\n" in done.stdout
+    ignored = skrender(project, "render", "--digest-source=tag", SKAFFOLD_CMDLINE="nonsense")
+    assert ignored.returncode == 0
+    bad = skrender(project, SKAFFOLD_CMDLINE="render 'x")
+    assert (bad.returncode, bad.stderr) == (
+        1,
+        "SKAFFOLD_CMDLINE is invalid: Unterminated single-quoted string\n",
+    )
