@@ -1,4 +1,5 @@
-"""go-shellquote's Split (for SKAFFOLD_CMDLINE), traced from its unquote.go (skaffold v2.24.0 vendor)."""
+"""go-shellquote's Split (for SKAFFOLD_CMDLINE), vectors traced from its unquote.go as vendored
+by skaffold v2.24.0."""
 
 from __future__ import annotations
 
