@@ -145,8 +145,13 @@ def help_text(command: Command, width: int = 0) -> str:
     """``skrender COMMAND --help``: the description, usage and flags, cobra's layout."""
     from engine.golang.pflag import usages
 
+    import textwrap  # help only
+
     usage = f"{command.path} [flags]" + (f" {command.args}" if command.args else "")
-    parts = [command.description or command.summary, "", "Usage:", f"  {usage}", "", "Flags:"]
+    about = command.description or command.summary
+    if width > 0:
+        about = textwrap.fill(about, width)
+    parts = [about, "", "Usage:", f"  {usage}", "", "Flags:"]
     parts.append(usages((*command.flags, HELP), width))
     parts.append("Global Flags:")
     parts.append(usages(GLOBAL_FLAGS, width))
