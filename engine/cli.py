@@ -122,8 +122,11 @@ def _main(args_list: list[str]) -> int:
             if name is None:
                 return _root(["--help"])
         if name not in COMMANDS:
+            from engine.golang.gofmt import go_quote
+
             raise UsageError(
-                f'unknown command "{name}" for "skrender"\nRun \'skrender --help\' for usage.'
+                f'unknown command {go_quote(name)} for "skrender"\n'
+                "Run 'skrender --help' for usage."
             )
         from engine.commands import _parser
 

@@ -117,7 +117,7 @@ def parse(command: Command, argv: Sequence[str]) -> SimpleNamespace:
     if values.help:
         return values
     if result.args and not command.args:  # cobra.NoArgs
-        raise error(f'unknown command "{result.args[0]}" for "{command.path}"')
+        raise error(f"unknown command {_quote(result.args[0])} for {_quote(command.path)}")
     if len(result.args) < command.min_args:
         raise error(
             f"requires at least {command.min_args} arg(s), only received {len(result.args)}"
@@ -136,16 +136,20 @@ def parse(command: Command, argv: Sequence[str]) -> SimpleNamespace:
 def check_verbosity(level: str) -> None:
     """log.SetupLogs: an unknown level fails the command before it runs (exit 1)."""
     if level.lower() not in LOG_LEVELS:
-        from engine.golang.gofmt import go_quote
+        raise SkrenderError(f"parsing log level: not a valid logrus Level: {_quote(level)}")
 
-        raise SkrenderError(f"parsing log level: not a valid logrus Level: {go_quote(level)}")
+
+def _quote(text: str) -> str:
+    from engine.golang.gofmt import go_quote  # error paths only
+
+    return go_quote(text)
 
 
 def help_text(command: Command, width: int = 0) -> str:
     """``skrender COMMAND --help``: the description, usage and flags, cobra's layout."""
-    from engine.golang.pflag import usages
-
     import textwrap  # help only
+
+    from engine.golang.pflag import usages
 
     usage = f"{command.path} [flags]" + (f" {command.args}" if command.args else "")
     about = command.description or command.summary
