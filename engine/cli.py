@@ -7,43 +7,39 @@ skaffold: 0 success, 1 errors, 127 usage errors, an external tool's own status w
 
 from __future__ import annotations
 
-import argparse
 import gc
 import importlib
 import sys
 from collections.abc import Sequence
 
 from engine.commands import COMMANDS
-from engine.commands._parser import ArgumentParser
 from engine.core.errors import SkrenderError, UsageError
 
 INTERNAL_ERROR_EXIT = 3
 
 
-def build_parser(selected: str | None = None, *, siblings: bool = True) -> ArgumentParser:
-    """The argument parser; only ``selected``'s module is imported (the others get a stub).
+def split_command(args: Sequence[str]) -> tuple[str | None, list[str]]:
+    """The subcommand's name and the arguments left for it, found as cobra's Find does
+    (command.go: stripFlags): the first argument that is neither a flag nor the value of a
+    root flag (``skrender -v debug render``); None when there is none."""
+    from engine.commands._parser import GLOBAL_FLAGS, HELP
+    from engine.golang.pflag import BOOL, Flag, FlagSet
 
-    ``siblings=False`` leaves the stubs out too: fine when ``selected`` is the first
-    argument, since the top-level parser then never prints help or rejects a command.
-    """
-    parser = ArgumentParser(
-        prog="skrender",
-        description="A pure-Python, byte-identical drop-in for `skaffold render`, for GitOps.",
-    )
-    parser.add_argument("--version", action=_VersionAction, nargs=0, help="print the version")
-    parser._declaring = True  # add_subparsers formats the usage "skrender": no width involved
-    try:
-        subparsers = parser.add_subparsers(
-            dest="command", metavar="COMMAND", parser_class=ArgumentParser
-        )
-    finally:
-        parser._declaring = False
-    for name, (_module, summary) in COMMANDS.items():
-        if name == selected:
-            _command_module(name).add_parser(subparsers)
-        elif siblings:
-            subparsers.add_parser(name, help=summary, add_help=False)
-    return parser
+    root = FlagSet((*GLOBAL_FLAGS, HELP, Flag("version", kind=BOOL)))
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            break
+        if arg.startswith("-") and "=" not in arg and root.takes_value(arg):
+            if i + 2 >= len(args):  # stripFlags: a value-taking flag needs two more arguments
+                break
+            i += 2
+            continue
+        if arg and not arg.startswith("-"):
+            return arg, [*args[:i], *args[i + 1 :]]
+        i += 1
+    return None, list(args)
 
 
 # Commands that end the process themselves once done (see main)
@@ -59,8 +55,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     cycle collection) would add a tenth to a render.  Called from other code, main returns.
     """
     args_list = list(sys.argv[1:] if argv is None else argv)
-    selected = next((arg for arg in args_list if not arg.startswith("-")), None)
-    code = _main(args_list, selected)
+    if argv is None and not args_list:
+        import os
+
+        if os.environ.get("SKAFFOLD_CMDLINE"):  # skaffold's app.Run reads it when run bare
+            try:
+                args_list = _command_line_from_env(os.environ["SKAFFOLD_CMDLINE"])
+            except SkrenderError as exc:
+                _print_error(str(exc))
+                return exc.exit_code
+    selected, _rest = split_command(args_list)
+    code = _main(args_list)
     if (
         argv is None
         and selected in QUICK_EXIT_COMMANDS
@@ -103,22 +108,38 @@ def _flushed() -> bool:
     return True
 
 
-def _main(args_list: list[str], selected: str | None) -> int:
-    from engine.commands import _flags
-
+def _main(args_list: list[str]) -> int:
     # A short-lived command allocates a lot while importing and parsing and frees it by
     # reference counting; the cycle collector only costs time here (~10% of a render).
     # Long-running commands (bulk) turn it back on.
     gc.disable()
     try:
-        known = selected if selected in COMMANDS else None
-        # the usual `skrender COMMAND ...`: the other commands' stubs are never used
-        parser = build_parser(known, siblings=known is None or args_list[0] != known)
-        args = parser.parse_args(_flags.normalize_argv(args_list))
-        if not args.command:
-            parser.print_help(sys.stderr)
-            return UsageError.exit_code
-        code: int = _command_module(args.command).run(args)
+        name, rest = split_command(args_list)
+        if name is None:
+            return _root(rest)
+        if name == "help":  # cobra's `help [COMMAND]`
+            name, rest = (rest[0], ["--help"]) if rest and rest[0] in COMMANDS else (None, rest)
+            if name is None:
+                return _root(["--help"])
+        if name not in COMMANDS:
+            from engine.golang.gofmt import go_quote
+
+            raise UsageError(
+                f'unknown command {go_quote(name)} for "skrender"\n'
+                "Run 'skrender --help' for usage."
+            )
+        from engine.commands import _parser
+
+        module = _command_module(name)
+        command = module.command()
+        args = _parser.parse(command, rest)
+        if args.help:
+            sys.stdout.write(_parser.help_text(command, _terminal_width()))
+            return 0
+        from engine.core import log
+
+        log.configure(args.verbosity, sys.stderr)
+        code: int = module.run(args)
         return code
     except SkrenderError as exc:
         _print_error(str(exc))
@@ -135,6 +156,61 @@ def _main(args_list: list[str], selected: str | None) -> int:
         return INTERNAL_ERROR_EXIT
 
 
+def _command_line_from_env(text: str) -> list[str]:
+    """``SKAFFOLD_CMDLINE`` split as go-shellquote splits it (cmd/skaffold/app/skaffold.go)."""
+    from engine.golang.shellquote import SplitError, split
+
+    try:
+        return split(text)
+    except SplitError as exc:
+        raise SkrenderError(f"SKAFFOLD_CMDLINE is invalid: {exc}") from None
+
+
+def _root(args: list[str]) -> int:
+    """``skrender`` without a command: --version, --help, or the help on stderr (exit 127)."""
+    from engine.commands._parser import Command, parse
+    from engine.golang.pflag import BOOL, Flag
+
+    version = Flag("version", kind=BOOL, default=False, usage="print the version")
+    values = parse(Command("", flags=(version,), args="COMMAND"), args)
+    if values.version:
+        sys.stdout.write(f"skrender {_version()}\n")
+        return 0
+    text = _root_help()
+    if values.help:
+        sys.stdout.write(text)
+        return 0
+    sys.stderr.write(text)
+    return UsageError.exit_code
+
+
+def _root_help() -> str:
+    width = max(len(name) for name in COMMANDS) + 4
+    lines = [
+        "A pure-Python, byte-identical drop-in for `skaffold render`, for GitOps.",
+        "",
+        "Usage:",
+        "  skrender [flags] COMMAND [flags]",
+        "",
+        "Commands:",
+        *(f"    {name.ljust(width)}{summary}" for name, (_module, summary) in COMMANDS.items()),
+        "",
+        "Flags:",
+        "      --version   print the version",
+        "  -h, --help      help for skrender",
+        "",
+        "Run 'skrender COMMAND --help' for a command's flags.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _terminal_width() -> int:
+    import shutil  # only for --help: its imports cost every run a few ms
+
+    return shutil.get_terminal_size().columns
+
+
 def _print_error(message: str) -> None:
     sys.stderr.write(message.rstrip("\n") + "\n")
     sys.stderr.flush()
@@ -142,14 +218,6 @@ def _print_error(message: str) -> None:
 
 def _command_module(name: str):  # type: ignore[no-untyped-def]
     return importlib.import_module(f"engine.commands.{COMMANDS[name][0]}")
-
-
-class _VersionAction(argparse.Action):
-    """--version, reading package metadata only when asked (importlib.metadata is slow)."""
-
-    def __call__(self, parser: argparse.ArgumentParser, *_args: object, **_kw: object) -> None:
-        sys.stdout.write(f"skrender {_version()}\n")
-        parser.exit()
 
 
 def _version() -> str:

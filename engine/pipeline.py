@@ -67,6 +67,7 @@ class RenderRequest(NamedTuple):
     resolve_digests: Callable[..., dict[str, str]] | None = None
     # --set / --set-value-file (engine.stages.setters): name -> value; empty means no setters
     setters: Mapping[str, str] = EMPTY_MAPPING
+    platforms: tuple[str, ...] = ()  # --platform: checked as skaffold does, builds nothing
 
 
 class RenderResult(NamedTuple):
@@ -248,8 +249,20 @@ def _load(request: RenderRequest) -> _Loaded:
     configs = config_mod.load(load_request)
     for cfg in configs:
         sources.validate_raw_yaml(cfg, cwd=cwd)
+    if request.platforms or any(_names_platforms(cfg) for cfg in configs):
+        from engine.stages import platforms  # runner creation (runner/new.go) checks them
+
+        platforms.check(request.platforms, configs)
     settings = config_mod.global_config(env, kube_context)
     return _Loaded(cwd, env, tuple(configs), kube_context, settings)
+
+
+def _names_platforms(config: Config) -> bool:
+    """Whether ``build.platforms`` or an artifact's ``platforms`` is set."""
+    build = config.raw.get("build")
+    return (isinstance(build, dict) and "platforms" in build) or any(
+        "platforms" in artifact.raw for artifact in config.artifacts
+    )
 
 
 def config_request(request: RenderRequest) -> LoadRequest:

@@ -1,265 +1,269 @@
 """skaffold render's flags, shared by every command that renders (render, tags, gitops, bulk).
 
-skaffold's flags are Go pflag flags: booleans take ``--flag`` or ``--flag=false`` (never a
-separate value), string slices are comma-split and repeatable, and every flag can also come
-from a ``SKAFFOLD_<FLAG_NAME>`` environment variable (``cmd/skaffold/app/cmd/cmd.go``);
-command-line values win.
+The table is skaffold v2.24.0's: every flag `skaffold render` defines
+(cmd/skaffold/app/cmd/flags.go: the registry entries defined on "render" or "all";
+render.go: --loud, --offline, --output), parsed with pflag's semantics
+(:mod:`engine.golang.pflag`); the root command's persistent flags (cmd.go: -v, --color, ...)
+come from :data:`engine.commands._parser.GLOBAL_FLAGS`.  Every flag can also come from a
+``SKAFFOLD_<FLAG_NAME>`` environment variable (cmd.go: setFlagsFromEnvVariables); command-line
+values win.  skrender's own flags (--digest-resolver, ...) follow.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import threading
 from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple
+from types import SimpleNamespace
+from typing import Any
 
 from engine.core.errors import UsageError
+from engine.golang import pflag
+from engine.golang.pflag import BOOL, FLOAT, INT, SLICE, Flag
+
+_SYNC_REMOTE_CACHE = ("always", "missing", "never")
 
 
-class Flag(NamedTuple):
-    names: tuple[str, ...]
-    dest: str
-    kind: str  # str | slice | bool | int | float
-    default: Any
-    help: str
-    env: bool = True  # may come from SKAFFOLD_<NAME>
+def _sync_remote_cache(value: str) -> str:
+    # config.SyncRemoteCacheOption.Set (pkg/skaffold/config/remote_cache.go)
+    if value not in _SYNC_REMOTE_CACHE:
+        raise ValueError("value must be one of `always`, `missing`, or `never`")
+    return value
 
 
+def _images(value: str) -> str:
+    # flags.Images.Set (cmd/skaffold/app/flags/image.go) splits at every comma (no CSV) and
+    # refuses the value at the first bad image, while the flags are parsed
+    from engine.stages import naming
+
+    for item in value.split(","):
+        try:
+            naming.parse_images_flag(item, flag_value=value)
+        except UsageError as exc:
+            raise pflag.ParseError(str(exc)) from None
+    return value
+
+
+# skaffold render's flags that change what skrender prints
 RENDER_FLAGS = (
-    Flag(("-f", "--filename"), "filename", "str", "skaffold.yaml", "path to the skaffold config"),
+    Flag("filename", "f", default="skaffold.yaml", usage="Path or URL to the Skaffold config file"),
+    Flag("module", "m", SLICE, usage="Filter Skaffold configs to only the provided named modules"),
     Flag(
-        ("-p", "--profile"), "profile", "slice", [], "activate profiles by name (-name deactivates)"
-    ),
-    Flag(("-m", "--module"), "module", "slice", [], "filter configs by name"),
-    Flag(
-        ("--profile-auto-activation",),
-        "profile_auto_activation",
-        "bool",
-        True,
-        "auto-activate profiles by their activation rules",
+        "profile",
+        "p",
+        SLICE,
+        usage="Activate profiles by name (prefixed with `-` to disable a profile)",
     ),
     Flag(
-        ("--propagate-profiles",),
-        "propagate_profiles",
-        "bool",
-        True,
-        "activate -p profiles in required configs too",
-    ),
-    Flag(("-d", "--default-repo"), "default_repo", "str", None, "default repository for images"),
-    Flag(("-t", "--tag"), "tag", "str", "", "use this tag for every artifact"),
-    Flag(
-        ("--digest-source",),
-        "digest_source",
-        "str",
-        "",
-        "where digests come from: remote, tag, none or local (default: tag on a local "
-        "cluster, remote otherwise)",
+        "profile-auto-activation",
+        kind=BOOL,
+        default=True,
+        usage="Set to false to disable profile auto activation",
     ),
     Flag(
-        ("-a", "--build-artifacts"),
-        "build_artifacts",
-        "str",
-        "",
-        "file of pre-built images (skaffold build --file-output format)",
+        "propagate-profiles",
+        kind=BOOL,
+        default=True,
+        usage="Set to false to activate --profile profiles only in the target skaffold.yaml",
     ),
-    Flag(("-i", "--images"), "images", "slice", [], "pre-built images: NAME=TAG or TAG"),
-    Flag(("-l", "--label"), "label", "slice", [], "labels to add to rendered resources"),
-    Flag(("-n", "--namespace"), "namespace", "str", "", "namespace (ignored with --offline)"),
-    Flag(("--offline",), "offline", "bool", False, "do not contact a cluster"),
+    Flag("default-repo", "d", usage="Default repository value (overrides global config)"),
     Flag(
-        ("--resource-selector-rules-file",),
-        "resource_selector_rules_file",
-        "str",
-        "",
-        "allow/deny rules for image and label rewriting",
-    ),
-    Flag(("-o", "--output"), "output", "str", "", "write manifests to this file (atomically)"),
-    Flag(("--loud",), "loud", "bool", False, "show the build log on stdout"),
-    Flag(
-        ("--digest-resolver",),
-        "digest_resolver",
-        "str",
-        "auto",
-        "skrender: how remote digests are read: auto, docker or registry",
-    ),
-    Flag(("--digest-jobs",), "digest_jobs", "int", 8, "skrender: concurrent digest look-ups"),
-    Flag(
-        ("--registry-timeout",),
-        "registry_timeout",
-        "float",
-        60.0,
-        "skrender: seconds allowed for registry calls, retries included",
+        "tag",
+        "t",
+        default="",
+        usage="The optional custom tag to use for images (overrides the tag policies)",
     ),
     Flag(
-        ("--no-template-commands",),
-        "no_template_commands",
-        "bool",
-        False,
-        "skrender: forbid the template function `cmd` (for untrusted configs)",
+        "digest-source",
+        default="",
+        usage="remote, tag, none or local (default: tag on a local cluster, else remote)",
     ),
     Flag(
-        ("--set",),
-        "set",
-        "slice",
-        [],
-        "kpt setters: NAME=VALUE for fields tagged `# from-param: ${NAME}` (rawYaml, kustomize)",
+        "build-artifacts",
+        "a",
+        default="",
+        usage="File of pre-built images (skaffold build --file-output), instead of tags",
     ),
     Flag(
-        ("--set-value-file",),
-        "set_value_file",
-        "str",
-        "",
-        "kpt setters from a .env file (--set wins)",
+        "images",
+        "i",
+        pflag.ARRAY,
+        convert=_images,
+        metavar="strings",  # comma-separated, like the slices (flags.Images)
+        usage="A list of pre-built images to deploy, either tagged images or NAME=TAG pairs",
+    ),
+    Flag(
+        "label",
+        "l",
+        SLICE,
+        usage="Add custom labels to deployed objects. Set multiple times for multiple labels",
+    ),
+    Flag(
+        "namespace",
+        "n",
+        default="",
+        usage="Renders manifests that contain the namespace (ignored with --offline)",
+    ),
+    Flag(
+        "offline",
+        kind=BOOL,
+        default=False,
+        usage="Do not connect to Kubernetes API server for manifest creation and validation",
+    ),
+    Flag(
+        "resource-selector-rules-file",
+        default="",
+        usage="Path to JSON file of allow/deny rules for image and label rewriting",
+    ),
+    Flag("output", "o", default="", usage="File to write rendered manifests to"),
+    Flag("loud", kind=BOOL, default=False, usage="Show the build logs and output"),
+    Flag(
+        "set", kind=SLICE, usage="overrides templated manifest fields by provided key-value pairs"
+    ),
+    Flag(
+        "set-value-file",
+        default="",
+        usage="overrides templated manifest fields by a .env file of key-value pairs",
+    ),
+    Flag(
+        "platform",
+        kind=SLICE,
+        usage="The platform to target for the build artifacts (checked; render builds nothing)",
+    ),
+    # skrender's own
+    Flag(
+        "digest-resolver",
+        default="auto",
+        usage="skrender: how remote digests are read: auto, docker or registry",
+    ),
+    Flag("digest-jobs", kind=INT, default=8, usage="skrender: concurrent digest look-ups"),
+    Flag(
+        "registry-timeout",
+        kind=FLOAT,
+        default=60.0,
+        usage="skrender: seconds allowed for registry calls, retries included",
+    ),
+    Flag(
+        "no-template-commands",
+        kind=BOOL,
+        default=False,
+        usage="skrender: forbid the template function `cmd` (for untrusted configs)",
     ),
 )
 
-# Accepted for compatibility; they do not change what render prints.
+# skaffold render's flags accepted with no effect on what skrender prints (README:
+# Compatibility); hidden ones stay hidden, deprecated ones print pflag's notice
 IGNORED_FLAGS = (
-    Flag(("--hydration-dir",), "hydration_dir", "str", "", "ignored (kpt only)"),
-    Flag(("--remote-cache-dir",), "remote_cache_dir", "str", "", "ignored (git requires)"),
-    Flag(("--sync-remote-cache",), "sync_remote_cache", "str", "", "ignored (git requires)"),
+    Flag("user", "u", default="", hidden=True),
     Flag(
-        ("--enable-platform-node-affinity",),
-        "enable_platform_node_affinity",
-        "bool",
-        False,
-        "ignored (needs a cluster)",
+        "cache-artifacts",
+        kind=BOOL,
+        default=True,
+        usage="Set to false to disable caching of artifacts (no effect)",
     ),
-    Flag(("-v", "--verbosity"), "verbosity", "str", "warning", "log level (ignored)"),
-    Flag(("--color",), "color", "int", 34, "ignored"),
-    Flag(("--interactive",), "interactive", "bool", True, "ignored"),
-    Flag(("--update-check",), "update_check", "bool", True, "ignored"),
-    Flag(("--timestamps",), "timestamps", "bool", False, "ignored"),
+    Flag(
+        "remote-cache-dir", default="", usage="Specify the location of the remote cache (no effect)"
+    ),
+    Flag(
+        "sync-remote-cache",
+        default="always",
+        convert=_sync_remote_cache,
+        usage="How remote config repositories are synced: always, missing or never (no effect)",
+    ),
+    Flag(
+        "enable-rpc",
+        kind=BOOL,
+        default=False,
+        deprecated=(
+            "flags --rpc-port or --rpc-http-port now imply --enable-rpc=true, "
+            "so please use only those instead"
+        ),
+    ),
+    Flag(
+        "wait-for-connection",
+        kind=BOOL,
+        default=False,
+        usage="Wait for the /v2/events endpoint to be hit before ending (no effect)",
+    ),
+    Flag("event-log-file", default="", hidden=True),
+    Flag("last-log-file", default="", hidden=True),
+    Flag(
+        "assume-yes",
+        kind=BOOL,
+        default=False,
+        usage="Skip yes/no confirmation from the user and default to yes (no effect)",
+    ),
+    Flag(
+        "hydration-dir",
+        default=".kpt-pipeline",
+        usage="The directory to where the (kpt) hydration takes place (no effect)",
+    ),
+    Flag(
+        "enable-platform-node-affinity",
+        kind=BOOL,
+        default=False,
+        usage="Add platform node affinity to rendered manifests (no effect: needs a cluster)",
+    ),
+    Flag("enable-gke-arm-node-toleration", kind=BOOL, default=True, hidden=True),
 )
 
 ALL_FLAGS = RENDER_FLAGS + IGNORED_FLAGS
-_BOOL_OPTIONS = {name for flag in ALL_FLAGS if flag.kind == "bool" for name in flag.names}
-_GO_TRUE = ("1", "t", "T", "TRUE", "true", "True")
-_GO_FALSE = ("0", "f", "F", "FALSE", "false", "False")
-
-
-def parse_go_bool(value: str, flag: str) -> bool:
-    """Go's strconv.ParseBool, with pflag's error message."""
-    if value in _GO_TRUE:
-        return True
-    if value in _GO_FALSE:
-        return False
-    raise UsageError(
-        f'invalid argument "{value}" for "{flag}" flag: strconv.ParseBool: '
-        f'parsing "{value}": invalid syntax'
-    )
-
-
-_VALUE_OPTIONS = {
-    name: next(n for n in flag.names if n.startswith("--"))
-    for flag in ALL_FLAGS
-    if flag.kind != "bool"
-    for name in flag.names
-}
-
-
-def normalize_argv(argv: Sequence[str]) -> list[str]:
-    """Rewrite pflag spellings argparse does not know: ``--bool=false``, ``-x=value``, and a
-    flag value that starts with ``-`` (pflag always takes the next argument: ``-p -name``)."""
-    out: list[str] = []
-    args = list(argv)
-    i = 0
-    while i < len(args):
-        arg = args[i]
-        i += 1
-        if arg == "--":
-            out.extend(args[i - 1 :])
-            break
-        name, eq, value = arg.partition("=")
-        if eq and name in _BOOL_OPTIONS:
-            out.append(name if parse_go_bool(value, name) else "--no-" + name.lstrip("-"))
-        elif eq and len(name) == 2 and name.startswith("-") and name != "--":
-            out.extend(
-                [f"{_VALUE_OPTIONS[name]}={value}"] if name in _VALUE_OPTIONS else [name, value]
-            )
-        elif arg in _VALUE_OPTIONS and i < len(args) and args[i].startswith("-"):
-            out.append(f"{_VALUE_OPTIONS[arg]}={args[i]}")
-            i += 1
-        else:
-            out.append(arg)
-    return out
-
-
-def add_flags(parser: argparse.ArgumentParser, flags: Sequence[Flag] = ALL_FLAGS) -> None:
-    """Declare ``flags`` on ``parser``; every default is None so env/CLI precedence is clear."""
-    for flag in flags:
-        if flag.kind == "bool":
-            parser.add_argument(
-                *flag.names, dest=flag.dest, action="store_true", default=None, help=flag.help
-            )
-            long = next(n for n in flag.names if n.startswith("--"))
-            parser.add_argument(
-                "--no-" + long[2:], dest=flag.dest, action="store_false", help=argparse.SUPPRESS
-            )
-        elif flag.kind == "slice":
-            parser.add_argument(
-                *flag.names, dest=flag.dest, action="append", default=None, help=flag.help
-            )
-        else:
-            parser.add_argument(
-                *flag.names, dest=flag.dest, default=None, help=flag.help, type=_converter(flag)
-            )
 
 
 def resolve_flags(
-    args: argparse.Namespace, env: Mapping[str, str], flags: Sequence[Flag] = ALL_FLAGS
+    args: SimpleNamespace, env: Mapping[str, str], flags: Sequence[Flag] = ALL_FLAGS
 ) -> None:
-    """Fill flags from SKAFFOLD_<NAME> variables, then from defaults; split slices.
+    """Fill the flags not given from SKAFFOLD_<NAME> variables, then from their defaults.
 
     skaffold sets flags from the environment *before* parsing the command line
     (cmd/skaffold/app/cmd/cmd.go: setFlagsFromEnvVariables) and ignores the errors: a
     command-line value replaces a scalar, but is appended to a slice (pflag's Set appends
-    once the flag has been set), and an invalid variable is as good as unset.
+    once the flag has been set), and an invalid variable is as good as unset.  Parsed
+    namespaces hold None for a flag not given (see :func:`parse_render_args`).
     """
     for flag in flags:
         value = getattr(args, flag.dest, None)
-        long = next(n for n in flag.names if n.startswith("--"))
-        if flag.env and (value is None or flag.kind == "slice"):
-            from_env = _env_value(flag, long, env)
-            if from_env is not None and flag.kind == "slice":
+        if value is None or flag.kind in (SLICE, pflag.ARRAY):
+            from_env = _env_value(flag, env)
+            if from_env is not None and isinstance(from_env, list):
                 value = from_env + (value or [])
             elif from_env is not None:
                 value = from_env
         if value is None:
             value = list(flag.default) if isinstance(flag.default, list) else flag.default
-        if flag.dest == "images" and "" in (getattr(args, flag.dest, None) or []):
-            # flags.Images.Set("") fails where pflag string slices would ignore it
-            raise UsageError(
-                'invalid argument "" for "-i, --images" flag: : cannot add an empty image value'
-            )
-        if flag.kind == "slice":
-            setattr(args, flag.dest + "_raw", ",".join(value))
-            value = split_slice(value)
+            if flag.kind in (SLICE, pflag.ARRAY) and value is None:
+                value = []
         setattr(args, flag.dest, value)
+    if any(f.dest == "images" for f in flags):
+        # -i values are comma-split by flags.Images.Set; the joined text names the flag value
+        args.images_raw = ",".join(args.images)
+        args.images = split_images(args.images)
 
 
-def split_slice(values: Sequence[str]) -> list[str]:
-    """pflag string slices: each occurrence is comma-separated."""
-    return [item for value in values for item in value.split(",") if value != ""]
+def split_images(values: Sequence[str]) -> list[str]:
+    """flags.Images.Set: every value split at each comma (an empty value is refused later)."""
+    return [item for value in values for item in value.split(",")]
 
 
-def _env_value(flag: Flag, long: str, env: Mapping[str, str]) -> Any:
+def _env_value(flag: Flag, env: Mapping[str, str]) -> Any:
     """The flag's value from SKAFFOLD_<NAME> (SKAFFOLD_DEPLOY_NAMESPACE is an older name
     for SKAFFOLD_NAMESPACE), or None when unset or invalid."""
-    names = ["SKAFFOLD_" + long[2:].upper().replace("-", "_")]
-    if long == "--namespace":
+    names = ["SKAFFOLD_" + flag.name.upper().replace("-", "_")]
+    if flag.name == "namespace":
         names.insert(0, "SKAFFOLD_DEPLOY_NAMESPACE")
     value: Any = None
     for variable in names:
-        if variable in env:
-            try:
-                value = _from_env(flag, long, env[variable])
-            except UsageError:
-                continue
-    if value is not None and flag.dest == "images":
-        value = _valid_images_prefix(env[names[-1]])
+        if variable not in env:
+            continue
+        if flag.dest == "images":
+            value = _valid_images_prefix(env[variable])
+            continue
+        try:
+            parsed = flag.parse(env[variable])
+        except ValueError:
+            continue
+        value = [parsed] if flag.kind == pflag.ARRAY else parsed
     if value is not None and flag.dest == "build_artifacts" and value not in ("", "-"):
         value = value if _readable_build_artifacts(value) else None
     return value
@@ -290,30 +294,6 @@ def _readable_build_artifacts(path: str) -> bool:
     return True
 
 
-def _from_env(flag: Flag, long: str, raw: str) -> Any:
-    if flag.kind == "bool":
-        return parse_go_bool(raw, long)
-    if flag.kind == "slice":
-        return [raw]
-    return _converter(flag)(raw)
-
-
-def _converter(flag: Flag) -> Any:
-    long = next(n for n in flag.names if n.startswith("--"))
-
-    def convert(raw: str) -> Any:
-        try:
-            if flag.kind == "int":
-                return int(raw)
-            if flag.kind == "float":
-                return float(raw)
-        except ValueError:
-            raise UsageError(f'invalid argument "{raw}" for "{long}" flag') from None
-        return raw
-
-    return convert
-
-
 def load_env(cwd: str) -> dict[str, str]:
     """The process environment plus ./skaffold.env, which never overrides a set variable."""
     from engine.skaffold import config
@@ -324,7 +304,7 @@ def load_env(cwd: str) -> dict[str, str]:
     return env
 
 
-def prebuilt_images(args: argparse.Namespace, cwd: str) -> tuple[tuple[str, str], ...] | None:
+def prebuilt_images(args: SimpleNamespace, cwd: str) -> tuple[tuple[str, str], ...] | None:
     """-i and -a merged as skaffold does (cmd/skaffold/app/cmd/util.go); None when neither."""
     if not args.images and not args.build_artifacts:
         return None
@@ -362,7 +342,7 @@ def _labels(values: Sequence[str]) -> dict[str, str]:
     return rewrite.parse_labels(values)
 
 
-def _setters(args: argparse.Namespace, cwd: str) -> Mapping[str, str]:
+def _setters(args: SimpleNamespace, cwd: str) -> Mapping[str, str]:
     """--set-value-file then --set (cmd/skaffold/app/cmd/flags.go, runner/renderer.go)."""
     if not args.set and not args.set_value_file:
         return {}  # engine.stages.setters is never imported without setters
@@ -371,7 +351,7 @@ def _setters(args: argparse.Namespace, cwd: str) -> Mapping[str, str]:
     return setters.parse_setters(args.set, args.set_value_file, cwd=cwd)
 
 
-def render_request(args: argparse.Namespace, cwd: str, env: Mapping[str, str]) -> Any:
+def render_request(args: SimpleNamespace, cwd: str, env: Mapping[str, str]) -> Any:
     """A RenderRequest from parsed, resolved render flags."""
     from engine.pipeline import NO_BUILD_DIGEST_SOURCES, RenderRequest
 
@@ -396,6 +376,7 @@ def render_request(args: argparse.Namespace, cwd: str, env: Mapping[str, str]) -
         registry_timeout=args.registry_timeout,
         allow_template_commands=not args.no_template_commands,
         setters=_setters(args, cwd),
+        platforms=tuple(args.platform),
     )
     if request.digest_source not in (None, *NO_BUILD_DIGEST_SOURCES):
         # --digest-source=local: build and push first, as skaffold does (engine.build)
@@ -416,7 +397,7 @@ def local_builder(*, loud: bool) -> Any:
     return build.images_builder(build.BuildOptions(mode="render", loud=loud, report=report))
 
 
-_parsed: dict[tuple[str, ...], argparse.Namespace] = {}
+_parsed: dict[tuple[str, ...], SimpleNamespace] = {}
 _parsed_lock = threading.Lock()
 
 
@@ -427,12 +408,12 @@ def parse_render_request(argv: Sequence[str], cwd: str, env: Mapping[str, str]) 
     with _parsed_lock:
         parsed = _parsed.get(key)
     if parsed is None:
-        parsed = _parse_render_argv(key)
+        parsed = parse_render_args(key)
         with _parsed_lock:
             _parsed[key] = parsed
     # resolve_flags replaces attributes (it never mutates a value in place): a new namespace
     # with copied lists is enough, and far cheaper than a deepcopy.
-    args = argparse.Namespace(
+    args = SimpleNamespace(
         **{k: list(v) if isinstance(v, list) else v for k, v in vars(parsed).items()}
     )
     resolve_flags(args, env)
@@ -441,11 +422,9 @@ def parse_render_request(argv: Sequence[str], cwd: str, env: Mapping[str, str]) 
     return render_request(args, cwd, env)
 
 
-def _parse_render_argv(argv: tuple[str, ...]) -> argparse.Namespace:
-    from engine.commands._parser import ArgumentParser
+def parse_render_args(argv: Sequence[str]) -> SimpleNamespace:
+    """``skrender render ARGV``'s flags, unresolved: None for each flag not given."""
+    from engine.commands import _parser
 
-    parser = ArgumentParser(prog="skrender render")
-    add_flags(parser)
-    parsed: argparse.Namespace = parser.parse_args(normalize_argv(argv))
-    return parsed
-
+    spec = _parser.Command("render", flags=ALL_FLAGS, resolved_later=ALL_FLAGS)
+    return _parser.parse(spec, argv)

@@ -10,7 +10,6 @@ The work is :mod:`engine.gitops.services` (finding services) and
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from typing import Any
@@ -19,70 +18,81 @@ DEFAULT_ENVIRONMENTS = "develop,production"
 SYNC_POLICIES = ("manual", "automated")
 
 
-def add_parser(subparsers: Any) -> None:
-    """Register ``argocd`` and its flags (named after ``argocd app create``'s where they match)."""
+def command() -> Any:
+    """``argocd`` and its flags (named after ``argocd app create``'s where they match)."""
+    from engine.commands._parser import Command, choice
     from engine.gitops.argocd import IN_CLUSTER
     from engine.gitops.services import DEFAULT_BRANCH_TEMPLATE, DEFAULT_CONFIG
+    from engine.golang.pflag import ARRAY, BOOL, Flag
 
-    parser = subparsers.add_parser(
+    return Command(
         "argocd",
-        help="print Argo CD Applications for the services below the given roots",
+        summary="print Argo CD Applications for the services below the given roots",
         description=(
-            "Find every directory holding a skaffold config below ROOTs and print one Argo CD "
-            "Application per service and environment (or one ApplicationSet), pointing at the "
-            "branch `skrender gitops` publishes to.  Templates take {service} and "
-            "{environment}; use the same --branch-template and --path as for gitops."
+            "Find every directory holding a skaffold config below ROOTs (default: .) and print "
+            "one Argo CD Application per service and environment (or one ApplicationSet), "
+            "pointing at the branch `skrender gitops` publishes to.  Templates take {service} "
+            "and {environment}; use the same --branch-template and --path as for gitops."
         ),
+        flags=(
+            Flag("repo", usage="URL of the manifest repository"),
+            Flag(
+                "environments",
+                kind=ARRAY,
+                usage=f"comma-separated environments (repeatable; default: {DEFAULT_ENVIRONMENTS})",
+            ),
+            Flag(
+                "branch-template",
+                default=DEFAULT_BRANCH_TEMPLATE,
+                usage="branch each Application follows",
+            ),
+            Flag("path", default="", usage="directory inside the branch (default: root)"),
+            Flag(
+                "name-template",
+                default="{service}-{environment}",
+                usage="Application names, made DNS-safe",
+            ),
+            Flag("project", default="default", usage="Argo CD project"),
+            Flag("namespace", default="argocd", usage="namespace of the Argo CD objects"),
+            Flag("dest-server", default=IN_CLUSTER, usage="destination cluster URL"),
+            Flag("dest-namespace", default="default", usage="destination namespace (template)"),
+            Flag(
+                "sync-policy",
+                default="manual",
+                convert=choice(SYNC_POLICIES),
+                usage="manual or automated",
+            ),
+            Flag(
+                "auto-prune",
+                kind=BOOL,
+                default=False,
+                usage="automated sync deletes removed resources",
+            ),
+            Flag(
+                "self-heal",
+                kind=BOOL,
+                default=False,
+                usage="automated sync reverts changes in the cluster",
+            ),
+            Flag("sync-option", kind=ARRAY, default=[], usage="e.g. CreateNamespace=true (repeat)"),
+            Flag(
+                "applicationset", kind=BOOL, default=False, usage="print one ApplicationSet instead"
+            ),
+            Flag("appset-name", default="skrender", usage="name of the ApplicationSet"),
+            Flag(
+                "filename",
+                "f",
+                default=DEFAULT_CONFIG,
+                usage="name of the skaffold config that marks a service",
+            ),
+            Flag("output", "o", default="", usage="write to this file (atomically)"),
+        ),
+        args="[ROOT...]",
+        required=("repo",),
     )
-    parser.add_argument("roots", nargs="*", default=["."], metavar="ROOT", help="default: .")
-    parser.add_argument("--repo", required=True, help="URL of the manifest repository")
-    parser.add_argument(
-        "--environments",
-        action="append",
-        default=None,
-        help=f"comma-separated environments (repeatable; default: {DEFAULT_ENVIRONMENTS})",
-    )
-    parser.add_argument(
-        "--branch-template",
-        default=DEFAULT_BRANCH_TEMPLATE,
-        help=f"branch each Application follows (default: {DEFAULT_BRANCH_TEMPLATE})",
-    )
-    parser.add_argument("--path", default="", help="directory inside the branch (default: root)")
-    parser.add_argument(
-        "--name-template",
-        default="{service}-{environment}",
-        help="Application names, made DNS-safe (default: {service}-{environment})",
-    )
-    parser.add_argument("--project", default="default", help="Argo CD project")
-    parser.add_argument("--namespace", default="argocd", help="namespace of the Argo CD objects")
-    parser.add_argument("--dest-server", default=IN_CLUSTER, help="destination cluster URL")
-    parser.add_argument(
-        "--dest-namespace", default="default", help="destination namespace (template)"
-    )
-    parser.add_argument("--sync-policy", choices=SYNC_POLICIES, default="manual")
-    parser.add_argument(
-        "--auto-prune", action="store_true", help="automated sync deletes removed resources"
-    )
-    parser.add_argument(
-        "--self-heal", action="store_true", help="automated sync reverts changes in the cluster"
-    )
-    parser.add_argument(
-        "--sync-option", action="append", default=[], help="e.g. CreateNamespace=true (repeat)"
-    )
-    parser.add_argument(
-        "--applicationset", action="store_true", help="print one ApplicationSet instead"
-    )
-    parser.add_argument("--appset-name", default="skrender", help="name of the ApplicationSet")
-    parser.add_argument(
-        "-f",
-        "--filename",
-        default=DEFAULT_CONFIG,
-        help=f"name of the skaffold config that marks a service (default: {DEFAULT_CONFIG})",
-    )
-    parser.add_argument("-o", "--output", default="", help="write to this file (atomically)")
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: Any) -> int:
     """Print (or write) the manifests.  0 on success."""
     from engine.core.output import write_atomic
     from engine.gitops import argocd, services
@@ -91,12 +101,12 @@ def run(args: argparse.Namespace) -> int:
     if options.repo_url != args.repo:
         print("argocd: credentials removed from --repo (Argo CD keeps its own)", file=sys.stderr)
     cwd = os.getcwd()
-    found = services.find_services(args.roots, config_name=args.filename, cwd=cwd)
+    roots = args.args or ["."]
+    found = services.find_services(roots, config_name=args.filename, cwd=cwd)
     if not found:
         from engine.core.errors import ConfigError
 
-        roots = " ".join(args.roots)
-        raise ConfigError(f"argocd: no {args.filename} found below {roots}")
+        raise ConfigError(f"argocd: no {args.filename} found below {' '.join(roots)}")
     items = argocd.entries([s.name for s in found], environments(args), options)
     if args.applicationset:
         documents = [argocd.application_set(items, options)]
@@ -111,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_options(args: argparse.Namespace) -> Any:
+def build_options(args: Any) -> Any:
     """:class:`engine.gitops.argocd.Options` from the flags."""
     from engine.core.errors import UsageError
     from engine.gitops import argocd
@@ -137,7 +147,7 @@ def build_options(args: argparse.Namespace) -> Any:
     )
 
 
-def environments(args: argparse.Namespace) -> list[str]:
+def environments(args: Any) -> list[str]:
     """--environments, comma-split, blanks dropped, first occurrence kept."""
     raw = args.environments if args.environments is not None else [DEFAULT_ENVIRONMENTS]
     seen: dict[str, None] = {}

@@ -8,12 +8,11 @@ skaffold's build output JSON for `skrender render -a FILE`.  stdout stays clean:
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from typing import Any
 
-# skaffold render flags that `skaffold build` shares (cmd/skaffold/app/cmd/flags.go)
+# skaffold render's flags that `skaffold build` shares (cmd/skaffold/app/cmd/flags.go)
 _SHARED = (
     "filename",
     "profile",
@@ -27,111 +26,127 @@ _SHARED = (
     "digest_jobs",
     "registry_timeout",
     "no_template_commands",
+    "user",
     "remote_cache_dir",
     "sync_remote_cache",
-    "verbosity",
-    "color",
-    "interactive",
-    "update_check",
-    "timestamps",
+    "enable_rpc",
+    "wait_for_connection",
+    "event_log_file",
+    "last_log_file",
+    "assume_yes",
 )
 
 
-def _flags() -> Any:
+def _push(value: str) -> bool | None:
+    # config.BoolOrUndefined.Set (pkg/skaffold/config/types.go): "true", "false", else unset
+    return {"true": True, "false": False}.get(value)
+
+
+def _atoi(value: str) -> int:
+    # config.IntOrUndefined.Set: strconv.Atoi
+    if not value.lstrip("+-").isdigit() or not value.isascii():
+        raise ValueError(f'strconv.Atoi: parsing "{value}": invalid syntax')
+    return int(value)
+
+
+def _own_flags() -> tuple[Any, ...]:
+    from engine.golang.pflag import BOOL, INT, SLICE, Flag
+
+    return (
+        Flag(
+            "file-output",
+            default="",
+            usage="Filename to write build images to (the JSON `skrender render -a` reads)",
+        ),
+        Flag("quiet", "q", BOOL, default=False, usage="Print the build output JSON on stdout"),
+        Flag(
+            "build-image",
+            "b",
+            SLICE,
+            usage="Only build artifacts with image names that contain the given substring",
+        ),
+        Flag(
+            "insecure-registry",
+            kind=SLICE,
+            usage="Target registries for built images which are not secure (plain HTTP)",
+        ),
+        Flag(
+            "push",
+            convert=_push,
+            no_opt="true",
+            metavar="",
+            usage="Push the built images (default: unless the kube-context is a local cluster)",
+        ),
+        Flag(
+            "cache-artifacts",
+            kind=BOOL,
+            default=True,
+            usage="Set to false to disable default caching of artifacts",
+        ),
+        # `skaffold build` flags with no effect here (README: Compatibility)
+        Flag("namespace", "n", default="", usage="(no effect)"),
+        Flag("cache-file", default="", usage="(no effect: skrender's cache is the registry)"),
+        Flag("rpc-port", convert=_atoi, usage="(no effect)"),
+        Flag("rpc-http-port", convert=_atoi, usage="(no effect)"),
+        Flag("toot", kind=BOOL, default=False, usage="(no effect)"),
+        Flag("skip-tests", kind=BOOL, default=False, usage="(no effect: skrender runs no tests)"),
+        Flag("minikube-profile", default="", hidden=True),
+        Flag("mute-logs", kind=SLICE, usage="(no effect)"),
+        Flag("detect-minikube", kind=BOOL, default=True, usage="(no effect)"),
+        Flag("build-concurrency", kind=INT, default=-1, usage="(no effect)"),
+        Flag("disable-multi-platform-build", kind=BOOL, default=False, usage="(no effect)"),
+        Flag("check-cluster-node-platforms", kind=BOOL, default=False, usage="(no effect)"),
+    )
+
+
+def _flag_tables() -> tuple[Any, tuple[Any, ...], tuple[Any, ...]]:
+    """(engine.commands._flags, the skaffold flags build takes, render's flags it lacks)."""
     from engine.commands import _flags
 
-    shared = [f for f in _flags.ALL_FLAGS if f.dest in _SHARED]
-    unused = [f for f in _flags.ALL_FLAGS if f.dest not in _SHARED]
-    return _flags, shared, unused
+    shared = tuple(f for f in _flags.ALL_FLAGS if f.dest in _SHARED)
+    own = _own_flags()
+    taken = {f.dest for f in (*shared, *own)}
+    unused = tuple(f for f in _flags.ALL_FLAGS if f.dest not in taken)
+    return _flags, shared + own, unused
 
 
-def add_parser(subparsers: Any) -> None:
-    """Declare `skrender build` and its flags."""
-    flags_mod, shared, _ = _flags()
-    parser = subparsers.add_parser(
+def command() -> Any:
+    """`skrender build`: `skaffold build`'s flags."""
+    from engine.commands._parser import Command
+
+    _, flags, _ = _flag_tables()
+    return Command(
         "build",
-        help="build and push Docker artifacts like `skaffold build`",
+        summary="build and push Docker artifacts with the tags render uses",
         description="Build, tag and push the Docker artifacts of the skaffold config.",
-    )
-    flags_mod.add_flags(parser, shared)
-    parser.add_argument(
-        "--file-output",
-        dest="file_output",
-        default=None,
-        help="write the built images as skaffold build output JSON to this file",
-    )
-    parser.add_argument(
-        "-q",
-        "--quiet",
-        dest="quiet",
-        action="store_true",
-        default=None,
-        help="print the build output JSON on stdout",
-    )
-    parser.add_argument(
-        "-b",
-        "--build-image",
-        dest="build_image",
-        action="append",
-        default=None,
-        help="only build artifacts whose image name contains this",
-    )
-    parser.add_argument(
-        "--insecure-registry",
-        dest="insecure_registry",
-        action="append",
-        default=None,
-        help="registries reached over plain HTTP",
-    )
-    _tristate(
-        parser, "--push", "push", "push the built images (default: unless the cluster is local)"
-    )
-    _tristate(
-        parser,
-        "--cache-artifacts",
-        "cache_artifacts",
-        "reuse images whose content-derived tag is already pushed (default true)",
+        flags=flags,
+        resolved_later=flags,
     )
 
 
-def _tristate(parser: argparse.ArgumentParser, name: str, dest: str, text: str) -> None:
-    """A pflag boolean: ``--flag``, ``--flag=false``; ``--no-flag`` too."""
-    parser.add_argument(name, dest=dest, nargs="?", const="true", default=None, help=text)
-    parser.add_argument("--no-" + name[2:], dest=dest, action="store_const", const="false",
-                        help=argparse.SUPPRESS)  # fmt: skip
-
-
-def run(args: argparse.Namespace) -> int:
+def run(args: Any) -> int:
     """Build, push, write --file-output; 0 on success."""
     from engine import build as build_mod
     from engine.core.output import write_atomic
     from engine.pipeline import plan_builds
 
-    flags_mod, shared, unused = _flags()
+    flags_mod, flags, unused = _flag_tables()
     cwd = os.getcwd()
     env = flags_mod.load_env(cwd)
     for flag in unused:  # flags `skaffold build` lacks: their defaults, never the environment
         default = list(flag.default) if isinstance(flag.default, list) else flag.default
-        setattr(args, flag.dest, default)
-        if flag.kind == "slice":
-            setattr(args, flag.dest + "_raw", "")
-    flags_mod.resolve_flags(args, env, shared)
+        setattr(args, flag.dest, [] if default is None and flag.kind != "string" else default)
+    flags_mod.resolve_flags(args, env, flags)
     options = build_mod.BuildOptions(
         mode="build",
-        push=_bool_option(args.push, "--push", env.get("SKAFFOLD_PUSH"), flags_mod),
-        cache_artifacts=_bool_option(
-            args.cache_artifacts,
-            "--cache-artifacts",
-            env.get("SKAFFOLD_CACHE_ARTIFACTS"),
-            flags_mod,
-        )
-        is not False,
+        push=args.push,
+        cache_artifacts=bool(args.cache_artifacts),
         loud=bool(args.loud),
         report=_stderr,
-        insecure_registries=tuple(flags_mod.split_slice(args.insecure_registry or [])),
+        insecure_registries=tuple(args.insecure_registry),
     )
     request = flags_mod.render_request(args, cwd, env)
-    targets = flags_mod.split_slice(args.build_image or [])
+    targets = list(args.build_image)
 
     def builder(configs: Any, builds: Any, req: Any) -> list[tuple[str, str]]:
         wanted = [b for b in builds if not targets or any(t in b[0] for t in targets)]
@@ -147,14 +162,6 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
         sys.stdout.flush()
     return 0
-
-
-def _bool_option(value: str | None, flag: str, from_env: str | None, flags_mod: Any) -> bool | None:
-    if value is None:
-        value = from_env
-    if value is None:
-        return None
-    return bool(flags_mod.parse_go_bool(value, flag))
 
 
 def _stderr(text: str) -> None:

@@ -7,79 +7,73 @@ any failed.  The work is :func:`engine.gitops.bulk.run_bulk`.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
 from typing import Any, TextIO
 
 
-def add_parser(subparsers: Any) -> None:
-    """Register ``bulk`` and its flags on the CLI's sub-command parsers."""
-    parser = subparsers.add_parser(
+def command() -> Any:
+    """``bulk`` and its flags."""
+    from engine.commands._parser import Command, choice
+    from engine.golang.pflag import ARRAY, BOOL, INT, Flag
+
+    return Command(
         "bulk",
-        help="render every service x environment of a monorepo",
+        summary="render (and publish) every service x environment of a monorepo",
         description=(
             "Render every service (a directory with a skaffold.yaml below ROOTs, or --service "
             "globs; named after the directory) in every environment (a named set of render "
             "flags) exactly as `skrender render` run in the service directory would, into "
             "OUT/<service>/<environment>/manifest.yaml, with a JSON report."
         ),
+        flags=(
+            Flag("config", usage="bulk config (default: ./skrender-bulk.yaml)"),
+            Flag("service", kind=ARRAY, default=[], usage="service directory glob (repeatable)"),
+            Flag(
+                "exclude",
+                kind=ARRAY,
+                default=[],
+                usage="glob of service names or paths to skip (repeatable)",
+            ),
+            Flag(
+                "env",
+                kind=ARRAY,
+                default=[],
+                metavar="NAME=ARGS",
+                usage="environment: render args, comma-separated (production=-p,production)",
+            ),
+            Flag("default-repo", usage="default repo for every environment"),
+            Flag("out", default="rendered", usage="output directory"),
+            Flag("report", usage="JSON report (default: OUT/report.json)"),
+            Flag("jobs", "j", INT, default=0, usage="parallel kustomize builds"),
+            Flag("cache-dir", usage="cache directory (default: ~/.cache/skrender)"),
+            Flag(
+                "no-cache",
+                kind=BOOL,
+                default=False,
+                usage="no persistent caches (kustomize, configs)",
+            ),
+            Flag(
+                "changed-since", metavar="REV", usage="only services whose inputs changed since REV"
+            ),
+            Flag("shard", metavar="K/N", usage="render shard K of N"),
+            Flag("publish", kind=BOOL, default=False, usage="commit each render to a branch"),
+            Flag("repo", usage="manifest repository for --publish"),
+            Flag("branch-template", usage="branch per render (default: {service}/{environment})"),
+            Flag(
+                "progress",
+                default="auto",
+                convert=choice(("auto", "bar", "plain", "none")),
+                usage="progress display on stderr: auto (a bar on a terminal), bar, plain or none",
+            ),
+            Flag("list", kind=BOOL, default=False, usage="list the selected services and exit"),
+        ),
+        args="[ROOT...]",
     )
-    parser.add_argument("roots", nargs="*", metavar="ROOT", help="where to look for services")
-    parser.add_argument(
-        "--config", default=None, help="bulk config (default: ./skrender-bulk.yaml)"
-    )
-    parser.add_argument(
-        "--service", action="append", default=[], help="service directory glob (repeatable)"
-    )
-    parser.add_argument(
-        "--exclude",
-        action="append",
-        default=[],
-        help="glob of service names or paths to skip (repeatable)",
-    )
-    parser.add_argument(
-        "--env",
-        action="append",
-        default=[],
-        metavar="NAME=ARGS",
-        help="environment: render args, comma-separated (production=-p,production)",
-    )
-    parser.add_argument("--default-repo", default=None, help="default repo for every environment")
-    parser.add_argument("--out", default="rendered", help="output directory (default: rendered)")
-    parser.add_argument("--report", default=None, help="JSON report (default: OUT/report.json)")
-    parser.add_argument("--jobs", "-j", type=int, default=0, help="parallel kustomize builds")
-    parser.add_argument(
-        "--cache-dir", default=None, help="cache directory (default: ~/.cache/skrender)"
-    )
-    parser.add_argument(
-        "--no-cache", action="store_true", help="no persistent caches (kustomize, configs)"
-    )
-    parser.add_argument(
-        "--changed-since",
-        default=None,
-        metavar="REV",
-        help="only services whose inputs changed since REV",
-    )
-    parser.add_argument("--shard", default=None, metavar="K/N", help="render shard K of N")
-    parser.add_argument("--publish", action="store_true", help="commit each render to a branch")
-    parser.add_argument("--repo", default=None, help="manifest repository for --publish")
-    parser.add_argument(
-        "--branch-template",
-        default=None,
-        help="branch per render (default: {service}/{environment})",
-    )
-    parser.add_argument(
-        "--progress",
-        choices=("auto", "bar", "plain", "none"),
-        default="auto",
-        help="progress display on stderr (auto: bar on a terminal)",
-    )
-    parser.add_argument("--list", action="store_true", help="list the selected services and exit")
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: Any) -> int:
     """Run the bulk render; 0 when every render succeeded, 1 otherwise."""
     import gc
 
@@ -91,21 +85,19 @@ def run(args: argparse.Namespace) -> int:
     cwd = os.getcwd()
     config = _load_config(args, cwd)
     environments = _environments(args, config)
-    roots = args.roots or ["."]
+    roots = args.args or ["."]
     selected = bulk.discover_services(
         roots,
         patterns=args.service or list(config.services),
         exclude=list(args.exclude) + list(config.exclude),
-        base=_config_base(args, cwd) if not args.roots else None,
+        base=_config_base(args, cwd) if not args.args else None,
     )
     if args.shard:
         index, count = bulk.parse_shard(args.shard)
         selected = bulk.shard(selected, index, count)
     if args.changed_since:
         changed = bulk.changed_paths(roots[0], args.changed_since)
-        selected = bulk.select_changed(
-            selected, environments, changed, _flags.parse_render_request
-        )
+        selected = bulk.select_changed(selected, environments, changed, _flags.parse_render_request)
     if args.list:
         for service in selected:
             sys.stdout.write(f"{service.name}\t{service.directory}\n")
@@ -135,11 +127,11 @@ def run(args: argparse.Namespace) -> int:
     return 1 if result.failed else 0
 
 
-def _config_base(args: argparse.Namespace, cwd: str) -> str:
+def _config_base(args: Any, cwd: str) -> str:
     return os.path.dirname(os.path.abspath(args.config)) if args.config else cwd
 
 
-def _load_config(args: argparse.Namespace, cwd: str) -> Any:
+def _load_config(args: Any, cwd: str) -> Any:
     from engine.gitops import bulk
 
     path = args.config
@@ -151,7 +143,7 @@ def _load_config(args: argparse.Namespace, cwd: str) -> Any:
     return bulk.load_config(path)
 
 
-def _environments(args: argparse.Namespace, config: Any) -> tuple[Any, ...]:
+def _environments(args: Any, config: Any) -> tuple[Any, ...]:
     import dataclasses
 
     from engine.core.errors import UsageError
@@ -231,8 +223,7 @@ def print_summary(stream: TextIO, result: Any) -> None:
         f"{cache.get('uncacheable', 0)} uncacheable\n"
     )
     for outcome in result.failed:
-        first = outcome.error.splitlines()[0] if outcome.error else "failed"
-        stream.write(f"FAILED {outcome.service} {outcome.environment}: {first}\n")
+        stream.write(f"FAILED {outcome.service} {outcome.environment}: {one_line(outcome.error)}\n")
     stream.flush()
 
 
@@ -242,3 +233,15 @@ def _write_report(path: str, report: dict[str, Any]) -> None:
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
     write_atomic(path, (json.dumps(report, indent=2) + "\n").encode("utf-8"))
+
+
+def one_line(error: str) -> str:
+    """A (multi-line) error on one line: git's cause often comes on the line after
+    "fatal: unable to connect to HOST:", so no line is dropped."""
+    from engine.core.errors import said_once
+
+    lines = [line.strip() for line in said_once(error).splitlines() if line.strip()]
+    text = ""
+    for line in lines:
+        text += line if not text else (" " if text.endswith(":") else "; ") + line
+    return text or "failed"

@@ -12,7 +12,6 @@ The commit message names both, the image references rendered and the source comm
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from dataclasses import dataclass
@@ -32,54 +31,56 @@ class Target:
     file_name: str
 
 
-def add_parser(subparsers: Any) -> None:
-    """Register ``gitops``: skaffold's render flags plus publish's target flags."""
+def command() -> Any:
+    """``gitops``: skaffold's render flags plus publish's target flags."""
     from engine.commands import _flags
     from engine.commands import publish as publish_cmd
+    from engine.commands._parser import Command
     from engine.gitops.services import DEFAULT_BRANCH_TEMPLATE, DEFAULT_ENVIRONMENT
+    from engine.golang.pflag import BOOL, Flag
 
-    parser = subparsers.add_parser(
+    return Command(
         "gitops",
-        help="render a service and commit the manifests to its environment branch",
+        summary="render a service and commit the manifests to its environment branch",
         description=(
             "Render like `skrender render`, then commit the output to a branch of a manifest "
             "repository (nothing is committed when nothing changed).  --branch-template and "
             "--path take the placeholders {service} and {environment}."
         ),
-    )
-    _flags.add_flags(parser)
-    # -m is render's --module here, so the commit message is --message only.
-    publish_cmd.add_target_flags(parser, message_flags=("--message",))
-    parser.add_argument(
-        "--service",
-        default=None,
-        help="service name (default: base name of the skaffold config's directory)",
-    )
-    parser.add_argument(
-        "--environment",
-        default=None,
-        help=f"environment (default: the -p profiles joined by '-', else {DEFAULT_ENVIRONMENT})",
-    )
-    parser.add_argument(
-        "--branch-template",
-        default=DEFAULT_BRANCH_TEMPLATE,
-        help=f"branch to publish to (default: {DEFAULT_BRANCH_TEMPLATE})",
-    )
-    parser.add_argument(
-        "--file-name",
-        default=DEFAULT_FILE_NAME,
-        help=f"file the manifests are stored as, under --path (default: {DEFAULT_FILE_NAME})",
-    )
-    parser.add_argument(
-        "--dry-run",
-        action="store_true",
-        help="render and print the manifests and the target; publish nothing",
+        flags=(
+            *_flags.ALL_FLAGS,
+            # -m is render's --module here, so the commit message is --message only
+            *publish_cmd.target_flags(message_shorthand=""),
+            Flag(
+                "service",
+                usage="service name (default: base name of the skaffold config's directory)",
+            ),
+            Flag(
+                "environment",
+                usage=f"environment (default: -p values joined by '-', or {DEFAULT_ENVIRONMENT})",
+            ),
+            Flag("branch-template", default=DEFAULT_BRANCH_TEMPLATE, usage="branch to publish to"),
+            Flag(
+                "file-name",
+                default=DEFAULT_FILE_NAME,
+                usage="file the manifests are stored as, under --path",
+            ),
+            Flag(
+                "dry-run",
+                kind=BOOL,
+                default=False,
+                usage="render and print the manifests and the target; publish nothing",
+            ),
+        ),
+        resolved_later=_flags.ALL_FLAGS,
+        required=("repo",),
     )
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: Any) -> int:
     """Render, then publish; a one-line summary on stderr.  0 on success."""
     from engine.commands import _flags
+    from engine.commands.publish import error_line
     from engine.commands.render import write_text
     from engine.core.errors import PublishError
     from engine.core.output import write_atomic
@@ -112,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         outcome = _publish(args, target, result.builds, content, cwd, env)
     except PublishError as exc:
-        print(f"gitops: {redact(str(exc))}", file=sys.stderr)
+        print(error_line("gitops", redact(str(exc))), file=sys.stderr)
         return 1
     if outcome.changed and outcome.commit:
         print(f"published {shown} to {outcome.branch} as {outcome.commit[:7]}", file=sys.stderr)
@@ -121,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def resolve_target(args: argparse.Namespace, cwd: str) -> Target:
+def resolve_target(args: Any, cwd: str) -> Target:
     """Service, environment, branch and path from the flags (templates expanded)."""
     from engine.gitops import services
 
@@ -148,13 +149,13 @@ def source_commit(directory: str) -> str:
         return ""
 
 
-def _service_dir(args: argparse.Namespace, cwd: str) -> str:
+def _service_dir(args: Any, cwd: str) -> str:
     """The directory of the skaffold config (-f is relative to the working directory)."""
     return os.path.dirname(os.path.join(cwd, args.filename)) or cwd
 
 
 def _publish(
-    args: argparse.Namespace,
+    args: Any,
     target: Target,
     builds: tuple[tuple[str, str], ...],
     content: bytes,

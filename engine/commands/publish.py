@@ -6,70 +6,72 @@ Argument parsing and the one-line summary live here; the work is
 
 from __future__ import annotations
 
-import argparse
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 from engine.core.errors import PublishError
 
 _IDENT = re.compile(r"^\s*(?P<name>[^<>]*?)\s*<(?P<email>[^<>]*)>\s*$")
 
 
-def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Register ``publish`` and its flags on the CLI's sub-command parsers."""
-    parser = subparsers.add_parser(
+def command() -> Any:
+    """``skrender publish``: where to commit (--repo, --branch, ...) and the FILEs."""
+    from engine.commands._parser import Command
+    from engine.golang.pflag import ARRAY, Flag
+
+    return Command(
         "publish",
-        help="commit rendered manifests to a branch of a manifest repository",
+        summary="commit rendered manifests to a branch of a manifest repository",
         description=(
             "Commit FILEs to BRANCH of REPO without a checkout (shallow fetch, git plumbing, "
             "push).  A FILE is stored under --path by its base name; a directory contributes "
             "its files by their paths inside it.  Nothing is committed when nothing changed."
         ),
+        flags=(
+            Flag("branch", usage="branch to commit to (created if missing)"),
+            *target_flags(message_shorthand="m"),
+            Flag("service", default="", usage="service named in the default message"),
+            Flag("environment", default="", usage="environment named in the message"),
+            Flag("image", kind=ARRAY, default=[], usage="image reference for the message (repeat)"),
+        ),
+        args="FILE...",
+        min_args=1,
+        required=("branch", "repo"),
     )
-    parser.add_argument("--branch", required=True, help="branch to commit to (created if missing)")
-    add_target_flags(parser, message_flags=("-m", "--message"))
-    parser.add_argument("--service", default="", help="service named in the default message")
-    parser.add_argument("--environment", default="", help="environment named in the message")
-    parser.add_argument(
-        "--image", action="append", default=[], help="image reference for the message (repeat)"
-    )
-    parser.add_argument("files", nargs="+", metavar="FILE", help="rendered file or directory")
-    parser.set_defaults(run=run)
 
 
-def add_target_flags(
-    parser: argparse.ArgumentParser, message_flags: tuple[str, ...] = ("-m", "--message")
-) -> None:
+def target_flags(message_shorthand: str = "") -> tuple[Any, ...]:
     """The flags saying where and how to commit, shared with ``skrender gitops``: --repo,
     --path, --message, --prune, --author, --committer, --source-commit, --max-attempts.
 
-    ``message_flags`` lets a command whose ``-m`` means something else keep only --message.
-    """
-    parser.add_argument("--repo", required=True, help="git URL or path of the manifest repo")
-    parser.add_argument("--path", default="", help="directory inside the branch (default: root)")
-    parser.add_argument(
-        *message_flags, dest="message", default=None, help="commit message (default: template)"
-    )
-    parser.add_argument(
-        "--prune", action="store_true", help="remove files under --path that are not given"
-    )
-    parser.add_argument("--author", default=None, metavar="'NAME <EMAIL>'", help="commit author")
-    parser.add_argument("--committer", default=None, metavar="'NAME <EMAIL>'", help="committer")
-    parser.add_argument(
-        "--source-commit", default="", help="source commit (default: from the CI variables)"
-    )
-    parser.add_argument(
-        "--max-attempts", type=int, default=8, help="push attempts when the branch moves"
+    ``message_shorthand`` is "" for a command whose ``-m`` means something else (gitops)."""
+    from engine.golang.pflag import BOOL, INT, Flag
+
+    return (
+        Flag("repo", usage="git URL or path of the manifest repo"),
+        Flag("path", default="", usage="directory inside the branch (default: root)"),
+        Flag("message", message_shorthand, usage="commit message (default: template)"),
+        Flag(
+            "prune",
+            kind=BOOL,
+            default=False,
+            usage="remove files under --path that are not given",
+        ),
+        Flag("author", metavar="'NAME <EMAIL>'", usage="commit author"),
+        Flag("committer", metavar="'NAME <EMAIL>'", usage="committer"),
+        Flag("source-commit", default="", usage="source commit (default: from the CI variables)"),
+        Flag("max-attempts", kind=INT, default=8, usage="push attempts when the branch moves"),
     )
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: Any) -> int:
     """Publish as ``args`` says; print a one-line summary to stderr.  0 on success, 1 on error."""
     from engine.gitops.publish import publish, redact
 
     try:
-        files = collect_files(args.files)
+        files = collect_files(args.args)
         result = publish(
             repo=args.repo,
             branch=args.branch,
@@ -88,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
             },
         )
     except PublishError as exc:
-        print(f"publish: {redact(str(exc))}", file=sys.stderr)
+        print(error_line("publish", redact(str(exc))), file=sys.stderr)
         return 1
     if result.changed and result.commit:
         count = len(files)
@@ -116,7 +118,7 @@ def collect_files(paths: list[str]) -> dict[str, bytes]:
             entries = [(source.name, source)]
         for name, file in entries:
             if name in files:
-                raise PublishError(f"publish: {raw}: two files would be stored as {name}")
+                raise PublishError(f"{raw}: two files would be stored as {name}")
             files[name] = _read(file)
     return files
 
@@ -125,7 +127,7 @@ def _read(file: Path) -> bytes:
     try:
         return file.read_bytes()
     except OSError as exc:
-        raise PublishError(f"publish: reading {file}: {exc.strerror or exc}") from None
+        raise PublishError(f"reading {file}: {exc.strerror or exc}") from None
 
 
 def parse_ident(value: str | None, flag: str) -> tuple[str, str] | None:
@@ -134,11 +136,14 @@ def parse_ident(value: str | None, flag: str) -> tuple[str, str] | None:
         return None
     match = _IDENT.match(value)
     if not match or not match.group("name"):
-        raise PublishError(f"publish: {flag} {value!r}: expected 'Name <email>'")
+        raise PublishError(f"{flag} {value!r}: expected 'Name <email>'")
     return match.group("name"), match.group("email")
 
 
-if __name__ == "__main__":  # pragma: no cover - handy while engine/cli.py is being written
-    _parser = argparse.ArgumentParser(prog="skrender")
-    add_parser(_parser.add_subparsers(dest="command", required=True))
-    sys.exit(run(_parser.parse_args(["publish", *sys.argv[1:]])))
+def error_line(command: str, message: str) -> str:
+    """``<command>: <message>``, each thing said once (:func:`engine.core.errors.said_once`):
+    a message that already starts with ``<command>: `` is not prefixed again."""
+    from engine.core.errors import said_once
+
+    text = said_once(f"{command}: {message}") or f"{command}: failed"
+    return text

@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from typing import Any
 
 
-def add_parser(subparsers: Any) -> None:
+def command() -> Any:
+    """`skrender render`: every flag `skaffold render` takes."""
     from engine.commands import _flags
+    from engine.commands._parser import Command
 
-    parser = subparsers.add_parser(
+    return Command(
         "render",
-        help="render hydrated manifests exactly like `skaffold render`",
+        summary="render hydrated manifests exactly like `skaffold render`",
         description="Render Kubernetes manifests exactly like `skaffold render`.",
+        flags=_flags.ALL_FLAGS,
+        resolved_later=_flags.ALL_FLAGS,
     )
-    _flags.add_flags(parser)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: Any) -> int:
     from engine.commands import _flags
     from engine.core.errors import SkrenderError
     from engine.pipeline import render
@@ -49,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_before_manifests(result: Any, args: argparse.Namespace) -> None:
+def _write_before_manifests(result: Any, args: Any) -> None:
     """stderr logs; on stdout the build log (--loud), notices and pre-render hook output."""
     err = sys.stderr
     write_text(err, result.pre_hook_log)

@@ -9,7 +9,6 @@ then re-renders from it without any network access.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import re
@@ -20,24 +19,36 @@ from typing import Any
 FORMATS = ("plain", "json", "env", "build-artifacts")
 
 
-def add_parser(subparsers: Any) -> None:
+def command() -> Any:
+    """`skrender tags`: render's flags plus --format and --digests."""
     from engine.commands import _flags
+    from engine.commands._parser import Command, choice
+    from engine.golang.pflag import BOOL, Flag
 
-    parser = subparsers.add_parser(
+    return Command(
         "tags",
-        help="print the image references render would use",
+        summary="print the image references render would use",
         description="Print each artifact's final image reference (tag, default repo, digest).",
-    )
-    _flags.add_flags(parser)
-    parser.add_argument("--format", choices=FORMATS, default="plain")
-    parser.add_argument(
-        "--digests",
-        action="store_true",
-        help="resolve registry digests (same as --digest-source=remote)",
+        flags=(
+            *_flags.ALL_FLAGS,
+            Flag(
+                "format",
+                default="plain",
+                convert=choice(FORMATS),
+                usage="plain, json, env or build-artifacts",
+            ),
+            Flag(
+                "digests",
+                kind=BOOL,
+                default=False,
+                usage="resolve registry digests (same as --digest-source=remote)",
+            ),
+        ),
+        resolved_later=_flags.ALL_FLAGS,
     )
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: Any) -> int:
     from engine.commands import _flags
     from engine.core.output import write_atomic
     from engine.pipeline import plan_builds

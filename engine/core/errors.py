@@ -57,3 +57,19 @@ class PublishError(SkrenderError):
 
 class BuildError(SkrenderError):
     """An image could not be built or pushed."""
+
+
+def said_once(message: str) -> str:
+    """``message`` with nothing said twice, for reports and one-line summaries: a leading
+    ``prefix: `` that repeats (``publish: publish: ...``) is kept once, and so is a line that
+    repeats an earlier one (a cause wrapped, then logged again)."""
+    lines: list[str] = []
+    for line in message.strip().splitlines():
+        line = line.rstrip()
+        head, sep, rest = line.partition(": ")
+        while sep and rest.startswith(head + sep):
+            rest = rest[len(head) + len(sep) :]
+        line = head + sep + rest
+        if line and line not in lines:
+            lines.append(line)
+    return "\n".join(lines)

@@ -86,6 +86,10 @@ def _start(
     *,
     stderr: int,
 ) -> subprocess.Popen[bytes]:
+    from engine.core import log
+
+    # util/cmd.go logs every command it runs at debug level ("Running command: [...]")
+    log.debug(f"Running command: {log.command_line(argv)}")
     # A session of its own, so a timeout or Ctrl-C stops the tool's children too
     # (kubectl, kustomize plugins, git helpers), not only the tool itself.
     return subprocess.Popen(

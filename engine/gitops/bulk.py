@@ -35,7 +35,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.core.errors import ConfigError, DigestError, SkrenderError, UsageError
+from engine.core.errors import ConfigError, DigestError, SkrenderError, UsageError, said_once
 from engine.gitops.services import DEFAULT_BRANCH_TEMPLATE
 from engine.gitops.services import Service as Service  # bulk's unit of work, re-exported
 
@@ -939,7 +939,7 @@ def _render_one(
             outcome.publish = _publish(service, environment, data, outcome, options)
     except SkrenderError as exc:
         outcome.status = "failed"
-        outcome.error = str(exc)
+        outcome.error = said_once(str(exc))  # the report says each line once
         outcome.exit_code = exc.exit_code
     except Exception as exc:  # a bug in one render must not stop the others
         outcome.status = "failed"

@@ -505,6 +505,7 @@ def _tag_one(
     tagger: _Tagger, policy: TagPolicy, artifact: Artifact, custom_tag: str | None
 ) -> tuple[str, bool]:
     """(reference, whether the policy produced it rather than the fall-back)."""
+    from engine.core import log
     from engine.stages import naming
 
     try:
@@ -512,9 +513,14 @@ def _tag_one(
         composed = f"{artifact.image}:{tag}" if tag else artifact.image
         if naming.is_valid_reference(composed):
             return composed, True
+        reason = f"invalid tag {composed!r} for image {artifact.image!r}"
     except (_TagFailure, SkrenderError, OSError, ValueError) as exc:
         _refuse_disabled_commands(exc, artifact)
         # any other tagger failure means the fall-back tag
+        reason = f"image {artifact.image!r}: {policy.kind} tagger: {exc}"
+    # deploy/util/util.go logs the tagger's error, then "Using a fall-back tagger" (debug)
+    log.debug(reason)
+    log.debug("Using a fall-back tagger")
     # skaffold's fall-back: the sha256 tagger ("latest" unless the image carries a tag).
     parsed = naming.try_parse_reference(artifact.image)
     if parsed is not None and parsed.tag:

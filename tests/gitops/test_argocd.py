@@ -348,7 +348,8 @@ def test_output_file(
         (["--repo", REPO, "--branch-template", "{team}"], 127, "unknown placeholder {team}"),
         (["--repo", REPO, "--branch-template", "{service}:{environment}"], 127, "valid branch"),
         (["services/docs", "--repo", REPO], 1, "no skaffold.yaml found below services/docs"),
-        (["--environments", "x"], 127, "--repo"),
+        # cobra's "required flag(s)" error is not one skaffold maps to 127 (app/exitcode.go)
+        (["--environments", "x"], 1, 'required flag(s) "repo" not set'),
     ],
 )
 def test_usage_errors(

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fixtures_git import GitServer
@@ -255,10 +255,11 @@ def test_user_cwd_repository_is_untouched(
 # --- CLI ---------------------------------------------------------------------------------
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="skrender")
-    publish_cmd.add_parser(parser.add_subparsers(dest="command", required=True))
-    return parser
+def _args(argv: list[str]) -> Any:
+    """``skrender publish ARGV``'s parsed command line."""
+    from engine.commands import _parser
+
+    return _parser.parse(publish_cmd.command(), argv)
 
 
 def test_cli_publishes_files_and_directories(
@@ -271,19 +272,19 @@ def test_cli_publishes_files_and_directories(
     (tmp_path / "out" / "sub" / "svc.yaml").write_text("kind: Service\n")
     (tmp_path / "single.yaml").write_text("kind: Pod\n")
     sources = [str(tmp_path / "out"), str(tmp_path / "single.yaml")]
-    argv = ["publish", "--repo", repo, "--branch", "prod", "--path", "web", "--author",
+    argv = ["--repo", repo, "--branch", "prod", "--path", "web", "--author",
             "Bot <bot@example.com>", *sources]  # fmt: skip
-    assert publish_cmd.run(_parser().parse_args(argv)) == 0
+    assert publish_cmd.run(_args(argv)) == 0
     head = commits(git_env, repo, "prod")[0]
     assert capsys.readouterr().err == f"published 2 file(s) to prod as {head[:7]}\n"
     assert tree(git_env, repo, "prod") == {
         "web/sub/svc.yaml": "kind: Service\n",
         "web/single.yaml": "kind: Pod\n",
     }
-    assert publish_cmd.run(_parser().parse_args(argv)) == 0
+    assert publish_cmd.run(_args(argv)) == 0
     assert capsys.readouterr().err == "prod already up to date; nothing to commit\n"
-    assert publish_cmd.run(_parser().parse_args([*argv[:-2], str(tmp_path / "missing")])) == 1
-    assert capsys.readouterr().err.startswith("publish: publish: reading ")
+    assert publish_cmd.run(_args([*argv[:-2], str(tmp_path / "missing")])) == 1
+    assert capsys.readouterr().err.startswith("publish: reading ")  # said once
 
 
 # --- real servers --------------------------------------------------------------------------
@@ -301,7 +302,7 @@ def test_git_daemon_round_trip(git_daemon: GitServer, git_env: dict) -> None:
 
 
 def _cli_process(url: str, branch: str, name: str, env: dict[str, str]) -> subprocess.Popen:
-    argv = [sys.executable, "-m", "engine.commands.publish", "--repo", url, "--branch", branch,
+    argv = [sys.executable, "-m", "engine", "publish", "--repo", url, "--branch", branch,
             "--path", "apps", "--max-attempts", "8", name]  # fmt: skip
     return subprocess.Popen(
         argv, cwd=env["WORKDIR"], env={**env, "PYTHONPATH": str(ROOT)},
@@ -401,14 +402,14 @@ def test_http_basic_auth_token_never_shown(
     for key, value in git_env.items():
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("BUILD_URL", f"https://ci:{token}@jenkins.example/job/1/")
-    argv = ["publish", "--repo", url, "--branch", "main", "--path", "cli", "/dev/null"]
-    assert publish_cmd.run(_parser().parse_args(argv)) == 0
+    argv = ["--repo", url, "--branch", "main", "--path", "cli", "/dev/null"]
+    assert publish_cmd.run(_args(argv)) == 0
     err = capsys.readouterr().err
     assert err.startswith("published 1 file(s) to main") and token not in err
     text = message(git_env, local, "main")
     assert token not in text and "Build: https://***@jenkins.example/job/1/" in text
-    argv[2] = wrong
-    assert publish_cmd.run(_parser().parse_args(argv)) == 1
+    argv[1] = wrong
+    assert publish_cmd.run(_args(argv)) == 1
     err = capsys.readouterr().err
     assert "tok-wrong" not in err and err.count("\n") == 1
 

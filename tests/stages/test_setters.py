@@ -3,7 +3,6 @@ wiring."""
 
 from __future__ import annotations
 
-import argparse
 import os
 import subprocess
 import sys
@@ -93,9 +92,7 @@ def test_missing_value_file_fails_like_skaffolds_runner(tmp_path: Path) -> None:
 
 
 def test_set_flag_is_comma_split_and_repeatable(tmp_path: Path) -> None:
-    parser = argparse.ArgumentParser()
-    _flags.add_flags(parser)
-    args = parser.parse_args(_flags.normalize_argv(["--set", "a=1,b=2", "--set=c=[x, y]"]))
+    args = _flags.parse_render_args(["--set", "a=1,b=2", "--set=c=[x, y]"])
     _flags.resolve_flags(args, {})
     request = _flags.render_request(args, str(tmp_path), {})
     # pflag's string slice splits on commas: "[x, y]" is cut in two
@@ -103,9 +100,7 @@ def test_set_flag_is_comma_split_and_repeatable(tmp_path: Path) -> None:
 
 
 def test_no_setter_flags_give_an_empty_mapping(tmp_path: Path) -> None:
-    parser = argparse.ArgumentParser()
-    _flags.add_flags(parser)
-    args = parser.parse_args([])
+    args = _flags.parse_render_args([])
     _flags.resolve_flags(args, {})
     assert dict(_flags.render_request(args, str(tmp_path), {}).setters) == {}
 
