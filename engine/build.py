@@ -41,7 +41,7 @@ DEFAULT_LOCAL_CONCURRENCY = 1
 ENGINE_TIMEOUT = 3600
 # How the docker CLI names a Dockerfile that lives outside the build context.
 OUTSIDE_DOCKERFILE = ".dockerfile.skrender"
-SUPPORTED_BUILDERS = ("docker",)
+SUPPORTED_BUILDERS = ("docker", "custom")
 _HEX_RE = re.compile(r"[0-9a-f]+")
 
 
@@ -381,6 +381,8 @@ def _artifact_log(run: _Run, lines: list[str], buffered: bool) -> Log:
 def _build_one(run: _Run, job: _Job, log: Log) -> str:
     """pkg/skaffold/build/docker/docker.go Build, then local.go buildArtifact."""
     art = job.artifact
+    if art.builder == "custom":
+        return _build_custom(run, job, log)
     docker_art = art.docker
     if docker_art is None:
         from engine.skaffold.schema import DockerArtifact
@@ -408,6 +410,82 @@ def _build_one(run: _Run, job: _Job, log: Log) -> str:
     finally:
         api.close()
     return _checked_digest(run, job, digest)
+
+
+# ---------------------------------------------------------------- one custom build
+
+
+def _build_custom(run: _Run, job: _Job, log: Log) -> str:
+    """pkg/skaffold/build/custom (build.go, script.go), then local.go buildArtifact: the
+    buildCommand through ``sh -c`` in the context; then the pushed digest, or the image ID of
+    the tag in the engine."""
+    from engine.core import proc
+    from engine.golang import texttemplate
+
+    art = job.artifact
+    custom = art.raw.get("custom")
+    command = str((custom if isinstance(custom, Mapping) else {}).get("buildCommand") or "")
+    try:
+        command = texttemplate.expand(
+            command, run.env, name="envTemplate", allow_commands=run.request.allow_template_commands
+        )
+    except SkrenderError as exc:
+        raise BuildError(
+            f"build [{art.image}] failed: retrieving cmd: unable to parse build command "
+            f"{proc.go_quote(command)}: {exc}"
+        ) from None
+    try:
+        done = proc.run_combined(
+            ["sh", "-c", command], cwd=os.path.join(run.cwd, art.context), env=_custom_env(run, job)
+        )
+    except OSError as exc:
+        raise BuildError(f"build [{art.image}] failed: starting cmd: {exc.strerror}") from None
+    log(done.stdout.decode("utf-8", "replace"), False)
+    if done.returncode != 0:
+        raise BuildError(
+            f"build [{art.image}] failed: building custom artifact: exit status {done.returncode}"
+        )
+    if job.push:
+        return _checked_digest(run, job, "")
+    api = _client(run)
+    try:
+        image_id = _image_id(api, job.tag)
+        if not image_id:
+            raise BuildError(
+                f"build [{art.image}] failed: the custom script didn't produce an image with "
+                f"tag [{job.tag}]"
+            )
+        return _tag_with_image_id(api, job.tag, image_id)
+    finally:
+        api.close()
+
+
+def _custom_env(run: _Run, job: _Job) -> dict[str, str]:
+    """script.go retrieveEnv: the build's variables, required images, then the environment
+    (which wins: os/exec keeps the last value of a repeated key)."""
+    from engine.stages import naming
+
+    art = job.artifact
+    parsed = naming.try_parse_reference(job.tag)
+    if parsed is None:
+        raise BuildError(f"build [{art.image}] failed: parsing image {job.tag}")
+    env = {
+        "IMAGE": job.tag,
+        "PUSH_IMAGE": "true" if job.push else "false",
+        "BUILD_CONTEXT": os.path.abspath(os.path.join(run.cwd, art.context)),
+        "PLATFORMS": "",
+        "SKIP_TEST": "false",
+        "IMAGE_REPO": parsed.base_name,
+        "IMAGE_TAG": parsed.tag,
+    }
+    for dep in art.requires:  # local/types.go: required artifacts as environment variables
+        with run.lock:
+            found = run.finals.get(dep.image)
+        if found is None:
+            raise BuildError(f'failed to resolve build result for required artifact "{dep.image}"')
+        env[dep.alias or dep.image] = found
+    env.update(run.env)
+    return env
 
 
 def _dockerfile(run: _Run, art: Artifact, workspace: str, dockerfile: str) -> str:

@@ -68,6 +68,13 @@ class RenderRequest(NamedTuple):
     # --set / --set-value-file (engine.stages.setters): name -> value; empty means no setters
     setters: Mapping[str, str] = EMPTY_MAPPING
     platforms: tuple[str, ...] = ()  # --platform: checked as skaffold does, builds nothing
+    # --enable-gke-arm-node-toleration (on a gke* kube-context); the platforms look-up for it:
+    # None means the registry (engine.registry.imageconfig.platforms_lookup)
+    gke_arm_toleration: bool = True
+    # base-image config look-up for inputDigest (Docker FROM); None: a per-render
+    # engine.registry.imageconfig.lookup (bulk may pass one shared cache)
+    image_config: Callable[[str], Mapping[str, Any]] | None = None
+    image_platforms: Callable[[str], Sequence[tuple[str, str, str]]] | None = None
 
 
 class RenderResult(NamedTuple):
@@ -249,6 +256,7 @@ def _load(request: RenderRequest) -> _Loaded:
     configs = config_mod.load(load_request)
     for cfg in configs:
         sources.validate_raw_yaml(cfg, cwd=cwd)
+    _validate_with_run_context(configs, env)
     if request.platforms or any(_names_platforms(cfg) for cfg in configs):
         from engine.stages import platforms  # runner creation (runner/new.go) checks them
 
@@ -263,6 +271,56 @@ def _names_platforms(config: Config) -> bool:
     return (isinstance(build, dict) and "platforms" in build) or any(
         "platforms" in artifact.raw for artifact in config.artifacts
     )
+
+
+def _validate_with_run_context(configs: Sequence[Config], env: Mapping[str, str]) -> None:
+    """validation.go ProcessWithRunContext (runner.go runContext), its messages joined by
+    " \n ": Docker network containers first, then verify tests and custom actions."""
+    from engine.skaffold import validation
+
+    found = _network_container_problems(configs, env)
+    found += validation.run_context_problems([cfg.raw for cfg in configs])
+    if found:
+        raise ConfigError("invalid skaffold config: " + " \n ".join(found))
+
+
+def _network_container_problems(configs: Sequence[Config], env: Mapping[str, str]) -> list[str]:
+    """validateDockerNetworkContainerExists: a ``network: container:<name|id>`` artifact needs
+    that container running in the Docker engine."""
+    modes = [
+        (art.image, str(art.docker.network).split(":", 1)[1])
+        for cfg in configs
+        for art in cfg.artifacts
+        if art.docker is not None and str(art.docker.network or "").lower().startswith("container:")
+    ]
+    if not modes:
+        return []
+    from engine.golang import texttemplate
+
+    # extractContainerNameFromNetworkMode: the name is an env template (valid: validation.py)
+    wanted = [(image, texttemplate.expand(name, env, name="envTemplate")) for image, name in modes]
+    try:
+        import docker
+
+        client = docker.from_env(environment=dict(env), timeout=5)
+        try:
+            running = client.api.containers()
+        finally:
+            client.close()
+    except Exception:  # no engine, or it failed to answer
+        return ["error retrieving docker containers list"]
+    problems: list[str] = []
+    for image, container in wanted:
+        if any(
+            str(c.get("Id", "")).startswith(container) or f"/{container}" in (c.get("Names") or [])
+            for c in running
+        ):
+            return problems  # skaffold stops checking at the first container it finds
+        problems.append(
+            f"container '{container}' not found, required by image '{image}' for docker network "
+            "stack sharing"
+        )
+    return problems
 
 
 def config_request(request: RenderRequest) -> LoadRequest:
@@ -284,7 +342,9 @@ def config_request(request: RenderRequest) -> LoadRequest:
 
 
 def _decide_builds(
-    request: RenderRequest, loaded: _Loaded, log: list[str] | None = None
+    request: RenderRequest,
+    loaded: _Loaded,
+    log: list[str] | None = None,
 ) -> tuple[str, list[Build]]:
     """The digest source and every image reference (the runner's build phase).
 
@@ -295,8 +355,16 @@ def _decide_builds(
     default_repo = (
         request.default_repo if request.default_repo is not None else settings.default_repo
     )
+    if any(_mapping(cfg.raw.get("deploy")).get("docker") is not None for cfg in loaded.configs):
+        # runner/deployer.go GetDeployer: a docker deployer replaces the run context's Cluster,
+        # and with it the --default-repo value; the global config's default-repo still applies.
+        default_repo = settings.default_repo
     phase = _BuildPhase(request, loaded, default_repo, log if log is not None else [])
     return digest_source, phase.builds(digest_source)
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
 
 
 def default_digest_source(kube_context: str, settings: Any) -> str:
@@ -385,6 +453,7 @@ class _BuildPhase:
             custom_tag=request.custom_tag,
             allow_commands=request.allow_template_commands,
             fell_back=fell_back,
+            image_config=request.image_config or _image_config_lookup(request, loaded),
         )
         builds = [(image, self._with_default_repo(tag)) for image, tag in tags]
         self.log.append("Generating tags..." if builds else "No tags generated")
@@ -392,6 +461,38 @@ class _BuildPhase:
         if fell_back:
             self.log.append("Some taggers failed. Rerun with -vdebug for errors.")
         return builds
+
+
+def _image_config_lookup(request: RenderRequest, loaded: _Loaded) -> Callable[[str], Any]:
+    """Base-image configs for inputDigest (Docker FROM lines): engine, else registry, cached.
+
+    engine.registry is imported only when a Dockerfile names a base image (start-up time).
+    """
+    made: list[Callable[[str], Any]] = []
+
+    def lookup(image: str) -> Any:
+        if not made:
+            from engine.registry import imageconfig
+
+            insecure = [r for cfg in loaded.configs for r in cfg.insecure_registries]
+            made.append(
+                imageconfig.lookup(
+                    env=loaded.env,
+                    insecure_registries=[*insecure, *loaded.settings.insecure_registries],
+                    timeout=request.registry_timeout,
+                )
+            )
+        return made[0](image)
+
+    return lookup
+
+
+def _platforms_lookup(
+    request: RenderRequest, loaded: _Loaded
+) -> Callable[[str], Sequence[tuple[str, str, str]]]:
+    from engine.registry import imageconfig
+
+    return imageconfig.platforms_lookup(env=loaded.env, timeout=request.registry_timeout)
 
 
 def _check_artifact_contexts(configs: Sequence[Config], cwd: str) -> None:
@@ -517,6 +618,7 @@ def _transform_chunks(
     rules = _selector_rules(request, loaded.configs, loaded.cwd)
     images = dict(builds)
     chunks: list[str] = []
+    platforms: Callable[[str], Sequence[tuple[str, str, str]]] | None = None
     for docs in documents:
         transformed = rewrite.replace_images(docs, images, rules)
         if request.labels:
@@ -524,6 +626,10 @@ def _transform_chunks(
         if request.namespace and not request.offline:
             transformed, conflicts = rewrite.set_namespace(transformed, request.namespace, rules)
             warnings.extend(conflicts)
+        if request.gke_arm_toleration and rewrite.is_gke_context(loaded.kube_context):
+            # renderer/util/util.go BaseTransform: platforms from the registry, per renderer
+            platforms = platforms or request.image_platforms or _platforms_lookup(request, loaded)
+            transformed = rewrite.add_gke_arm_toleration(transformed, rules, platforms)
         chunks.extend(yamlv3.dump(doc).strip() for doc in transformed)
     return chunks
 

@@ -150,6 +150,8 @@ RENDER_FLAGS = (
         default=False,
         usage="skrender: forbid the template function `cmd` (for untrusted configs)",
     ),
+    # on a gke* kube-context: GKE's ARM node toleration (renderer/util/util.go BaseTransform)
+    Flag("enable-gke-arm-node-toleration", kind=BOOL, default=True, hidden=True),
 )
 
 # skaffold render's flags accepted with no effect on what skrender prints (README:
@@ -205,7 +207,6 @@ IGNORED_FLAGS = (
         default=False,
         usage="Add platform node affinity to rendered manifests (no effect: needs a cluster)",
     ),
-    Flag("enable-gke-arm-node-toleration", kind=BOOL, default=True, hidden=True),
 )
 
 ALL_FLAGS = RENDER_FLAGS + IGNORED_FLAGS
@@ -377,6 +378,7 @@ def render_request(args: SimpleNamespace, cwd: str, env: Mapping[str, str]) -> A
         allow_template_commands=not args.no_template_commands,
         setters=_setters(args, cwd),
         platforms=tuple(args.platform),
+        gke_arm_toleration=args.enable_gke_arm_node_toleration,
     )
     if request.digest_source not in (None, *NO_BUILD_DIGEST_SOURCES):
         # --digest-source=local: build and push first, as skaffold does (engine.build)

@@ -325,6 +325,18 @@ class _RegistryBackend(_Backend):
             client.close()
 
 
+def registry_client(
+    registry: str,
+    env: Mapping[str, str],
+    insecure: bool,
+    deadline: float,
+    keychain: Keychain,
+) -> _RegistryClient:
+    """A client for one registry (scheme by ping, auth challenge, tokens), for other look-ups
+    than digests: :mod:`engine.registry.imageconfig` reads image configs with it."""
+    return _RegistryClient(registry, env, insecure, deadline, keychain)
+
+
 @dataclass
 class _Challenge:
     scheme: str  # "", "basic" or "bearer"
@@ -367,6 +379,14 @@ class _RegistryClient:
         self._session.close()
 
     # ---- public --------------------------------------------------------------------------
+    def get(self, repository: str, path: str) -> _Reply:
+        """``GET /v2/<repository>/<path>`` (a manifest or blob) with the registry's auth."""
+        try:
+            self._ping()
+            return self._authorized("GET", f"{self._base}/v2/{repository}/{path}", repository)
+        except _Failure as failure:
+            raise DigestError(str(failure)) from None
+
     def manifest_digest(self, repository: str, reference: str) -> str:
         """The SHA-256 of the manifest bytes a GET of ``repository:reference`` receives.
 

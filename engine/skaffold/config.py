@@ -565,8 +565,18 @@ def set_defaults(doc: Doc) -> None:
             continue
         if not art.get("context"):
             art["context"] = "."
-        if all(art.get(t) is None for t in artifact_types):
+        if build.get("cluster") is not None and art.get("custom") is None and art.get(
+            "buildpacks"
+        ) is None:
+            # defaults.go defaultToKanikoArtifact: even next to another builder (then the
+            # one-of validation refuses the artifact)
+            if art.get("kaniko") is None:
+                art["kaniko"] = {}
+        elif all(art.get(t) is None for t in artifact_types):
             art["docker"] = {}
+        kaniko = art.get("kaniko")
+        if isinstance(kaniko, dict) and not kaniko.get("dockerfile"):
+            kaniko["dockerfile"] = "Dockerfile"
         docker = art.get("docker")
         if isinstance(docker, dict) and not docker.get("dockerfile"):
             docker["dockerfile"] = "Dockerfile"
@@ -640,96 +650,14 @@ def set_default_renderer(doc: Doc) -> None:
         doc["manifests"]["rawYaml"] = [DEFAULT_RAW_YAML]
 
 
-_IMAGE_RE = re.compile(
-    r"^(?P<name>[a-zA-Z0-9._\-/:]+?)(?::(?P<tag>[\w][\w.-]{0,127}))?(?:@(?P<digest>[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}))?$"
-)
+def validate(entries: Sequence[_Entry], env: Mapping[str, str] | None = None) -> None:
+    """validation.go Process over the selected configs (:mod:`engine.skaffold.validation`)."""
+    from engine.skaffold import validation
 
-
-def _image_problem(image: str) -> str | None:
-    """An artifact image name must parse and carry neither tag nor digest."""
-    if image.startswith("ko://"):
-        image = image[len("ko://") :]
-    m = _IMAGE_RE.match(image)
-    if m is None or not m.group("name"):
-        return f'invalid image "{image}": invalid reference format'
-    last = m.group("name").rsplit("/", 1)[-1]
-    if m.group("tag") is not None and ":" not in last:
-        return (
-            f'invalid image "{image}": no tag should be specified. '
-            "Use taggers instead: https://skaffold.dev/docs/how-tos/taggers/"
-        )
-    if m.group("digest") is not None:
-        return (
-            f'invalid image "{image}": no digest should be specified. '
-            "Use taggers instead: https://skaffold.dev/docs/how-tos/taggers/"
-        )
-    return None
-
-
-def _yamltags_errors(value: Any, typ: str) -> list[str]:
-    """yamltags validation: required fields and one-of sets, over the latest schema."""
-    types = schema_types("latest")
-    if typ.startswith("[]"):
-        out: list[str] = []
-        for item in value if isinstance(value, list) else []:
-            out += _yamltags_errors(item, typ[2:])
-        return out
-    if typ.startswith("map:"):
-        out = []
-        for item in (value if isinstance(value, dict) else {}).values():
-            out += _yamltags_errors(item, typ[4:])
-        return out
-    if typ not in types or not isinstance(value, dict):
-        return []
-    errors: list[str] = []
-    one_of: dict[str, str] = {}
-    for key, (go, ftyp, flags) in flat_fields("latest", typ).items():
-        item = value.get(key)
-        if "required" in flags and item in (None, "", 0, [], {}) and item is not False:
-            if ftyp in types and item == {} and "ptr" not in flags:
-                pass
-            elif not (ftyp in types and isinstance(item, dict)):
-                errors.append(f"required value not set: {key}")
-        for flag in flags:
-            if flag.startswith("oneOf=") and item is not None:
-                group = flag[len("oneOf=") :]
-                if group in one_of:
-                    errors.append(
-                        f"only one element in set {group} can be set. got {one_of[group]} and {go}"
-                    )
-                else:
-                    one_of[group] = go
-        errors += _yamltags_errors(item, ftyp)
-    return errors
-
-
-def validate(entries: Sequence[_Entry]) -> None:
-    """The validation of validation.go that matters for render."""
-    errors: list[str] = []
-    seen: dict[str, str] = {}
-    for entry in entries:
-        where = _source(entry)
-        errors += [f"{where}: {e}" for e in _yamltags_errors(entry.doc, "SkaffoldConfig")]
-        if not entry.doc.get("kind"):
-            errors.append(f"{where}: required value not set: kind")
-        build = entry.doc.get("build") or {}
-        for art in build.get("artifacts") or [] if isinstance(build, dict) else []:
-            image = str(art.get("image") or "") if isinstance(art, dict) else ""
-            if not image:
-                continue
-            if image in seen:
-                errors.append(
-                    f'{where}: duplicate image "{image}" found in sources {seen[image]} and '
-                    f"{where}: artifact image names must be unique across all configurations"
-                )
-            seen.setdefault(image, where)
-            problem = _image_problem(image)
-            if problem:
-                errors.append(f"{where}: {problem}")
-    if errors:
-        # skaffold lists each error twice (a double-wrapping loop); the first line is what counts
-        unique = list(dict.fromkeys(errors))
-        raise ConfigError("invalid skaffold config: " + "\n".join(unique))
+    sources = [validation.Source(e.doc, _source(e), e.source_file) for e in entries]
+    found = validation.problems(sources, env or {})
+    if found:
+        raise ConfigError("invalid skaffold config: " + "\n".join(found))
 
 
 def _source(entry: _Entry) -> str:
@@ -920,7 +848,7 @@ def load(request: LoadRequest) -> list[schema.Config]:
         )
     if len(entries) == 1:
         set_default_renderer(entries[0].doc)
-    validate(entries)
+    validate(entries, request.env)
     return [_to_config(e) for e in entries]
 
 

@@ -249,10 +249,14 @@ def _group_kind(doc: Mapping[str, Any]) -> GroupKind:
     return "", kind  # no slash: core group; more than one: unparseable
 
 
-def _allow_by_group_kind(rules: TransformRules, gk: GroupKind) -> bool:
+def _allow_by_group_kind(rules: TransformRules, gk: GroupKind, pod_spec: bool = False) -> bool:
+    """``allowByGroupKind`` of the images and labels selectors (affinity.go's pod-spec
+    selector, ``pod_spec``, also honours a podSpec deny-all)."""
     if gk not in rules.allow:
         return False
     denied = rules.deny.get(gk)
+    if denied and pod_spec and ".*" in denied.pod_spec:
+        return False
     return not (denied and (".*" in denied.labels or ".*" in denied.image))
 
 
@@ -260,11 +264,13 @@ def _is_config_connector(gk: GroupKind) -> bool:
     return _CONFIG_CONNECTOR_RE.search(gk[0]) is not None
 
 
-def _should_transform(doc: Mapping[str, Any], rules: TransformRules) -> bool:
+def _should_transform(
+    doc: Mapping[str, Any], rules: TransformRules, pod_spec: bool = False
+) -> bool:
     if not isinstance(doc.get("apiVersion"), str) or not isinstance(doc.get("kind"), str):
         return False
     gk = _group_kind(doc)
-    return _allow_by_group_kind(rules, gk) or _is_config_connector(gk)
+    return _allow_by_group_kind(rules, gk, pod_spec) or _is_config_connector(gk)
 
 
 def _visit_fields(gk: GroupKind, path: str, value: Any, visitor: Visitor, recurse: bool) -> None:
@@ -278,9 +284,11 @@ def _visit_fields(gk: GroupKind, path: str, value: Any, visitor: Visitor, recurs
                 _visit_fields(gk, child_path, child, visitor, recurse)
 
 
-def _traverse(doc: dict[str, Any], visitor: Visitor, rules: TransformRules) -> None:
+def _traverse(
+    doc: dict[str, Any], visitor: Visitor, rules: TransformRules, pod_spec: bool = False
+) -> None:
     # top-level keys are always visited; only allow-listed documents are walked recursively
-    recurse = _should_transform(doc, rules)
+    recurse = _should_transform(doc, rules, pod_spec)
     gk = _group_kind(doc)
     for key, child in list(doc.items()):
         child_path = "." + str(key)
@@ -567,3 +575,160 @@ def _go_format(value: Any) -> str:
         items = sorted(value.items(), key=lambda kv: str(kv[0]))
         return "map[" + " ".join(f"{_go_format(k)}:{_go_format(v)}" for k, v in items) + "]"
     return str(value)
+
+
+# --- GKE ARM toleration (gke_toleration.go, affinity.go GetImagePlatforms) ---------------------
+Platform = tuple[str, str, str]  # os, architecture, variant
+PlatformsFn = Callable[[str], Sequence[Platform]]
+
+# gke_toleration.go gkeARMToleration, in v1.Toleration's JSON field order
+GKE_ARM_TOLERATION = MappingProxyType(
+    {"key": "kubernetes.io/arch", "operator": "Equal", "value": "arm64", "effect": "NoSchedule"}
+)
+_TOLERATION_FIELDS = ("key", "operator", "value", "effect", "tolerationSeconds")
+
+
+def is_gke_context(kube_context: str) -> bool:
+    """renderer/util/util.go isGKECluster."""
+    return kube_context.startswith("gke")
+
+
+def add_gke_arm_toleration(
+    docs: Sequence[dict[str, Any]],
+    rules: TransformRules,
+    platforms_of: PlatformsFn,
+) -> list[dict[str, Any]]:
+    """Tolerate GKE's ARM node taint in every pod spec whose images all support linux/arm64.
+
+    ``platforms_of`` gives an image's platforms (the registry's index or image config); an
+    image it fails on (raising) is left out, as skaffold does, with the reason logged (debug).
+    The platforms of the images at the same field path are intersected across all ``docs``
+    (one renderer's output): skaffold keys them by path only.
+    """
+    by_path = _pod_platforms(docs, rules, platforms_of)
+
+    def visit(gk: GroupKind, path: str, parent: dict[str, Any], key: str, value: Any) -> bool:
+        if not _allow_pod_spec(rules, gk, path, key):
+            return True
+        if not by_path:
+            return False
+        platforms = by_path.get(path)
+        if not platforms:
+            return True
+        if not any(_is_linux_arm64(p) for p in platforms):
+            return False
+        if not isinstance(value, dict):
+            return True
+        tolerations = _with_arm_toleration(value.get("tolerations"))
+        if tolerations is None:
+            return True  # existing tolerations that do not decode: left alone
+        value["tolerations"] = tolerations
+        return False
+
+    out: list[dict[str, Any]] = []
+    for doc in docs:
+        with _deep_recursion():
+            copied = _copy(doc)
+            _traverse(copied, visit, rules, pod_spec=True)
+        out.append(copied)
+    return out
+
+
+def _pod_platforms(
+    docs: Sequence[dict[str, Any]], rules: TransformRules, platforms_of: PlatformsFn
+) -> dict[str, list[Platform]]:
+    """affinity.go imagePlatformSaver: pod spec path -> platforms common to its containers."""
+    found: dict[str, list[Platform]] = {}
+
+    def visit(gk: GroupKind, path: str, parent: dict[str, Any], key: str, value: Any) -> bool:
+        if key != "image" or not isinstance(value, str):
+            return True
+        try:
+            platforms = list(platforms_of(value))
+        except Exception as exc:  # skaffold logs the failure at debug level and goes on
+            from engine.core import log
+
+            log.debug(f"Couldn't get target platforms for image {value!r}: {exc}")
+            return False
+        spec_path = path.removesuffix(".containers.image")
+        if found.get(spec_path):
+            found[spec_path] = [p for p in found[spec_path] if p in platforms]
+        else:
+            found[spec_path] = platforms
+        return False
+
+    for doc in docs:
+        with _deep_recursion():
+            _traverse(doc, visit, rules)
+    return found
+
+
+def _allow_pod_spec(rules: TransformRules, gk: GroupKind, path: str, key: str) -> bool:
+    """ResourceSelectorPodSpec.allowByNavpath."""
+    if _is_config_connector(gk):
+        return False
+    denied = rules.deny.get(gk)
+    if denied and any(p == ".*" or p == path for p in denied.pod_spec):
+        return False
+    allowed = rules.allow.get(gk)
+    if allowed is None:
+        return False
+    for pattern in allowed.pod_spec:
+        if pattern == ".*":
+            return key == "spec"
+        if pattern == path:
+            return True
+    return False
+
+
+def _is_linux_arm64(platform: Platform) -> bool:
+    """containerd ``platforms.Any(...).Match(linux/arm64)`` (arm64 variants normalised)."""
+    os_name, arch, variant = platform
+    return (
+        os_name.lower() == "linux"
+        and arch.lower() in ("arm64", "aarch64")
+        and variant.lower() in ("", "v8", "8")
+    )
+
+
+def _with_arm_toleration(existing: Any) -> list[Any] | None:
+    """addGKEARMToleration: the tolerations decoded as []v1.Toleration, plus GKE's if absent.
+
+    Decoding keeps only the Toleration fields (matched case-insensitively, like Go's JSON) and
+    drops empty ones; a field of the wrong type fails the whole list (None).
+    """
+    tolerations: list[dict[str, Any]] = []
+    if existing is not None:
+        if not isinstance(existing, list):
+            return None
+        for item in existing:
+            if item is None:
+                tolerations.append({})
+                continue
+            decoded = _decode_toleration(item)
+            if decoded is None:
+                return None
+            tolerations.append(decoded)
+    if dict(GKE_ARM_TOLERATION) not in tolerations:
+        tolerations.append(dict(GKE_ARM_TOLERATION))
+    return tolerations
+
+
+def _decode_toleration(item: Any) -> dict[str, Any] | None:
+    if not isinstance(item, dict):
+        return None
+    fields: dict[str, Any] = {}
+    for raw_key, value in item.items():
+        key = next((f for f in _TOLERATION_FIELDS if str(raw_key).lower() == f.lower()), None)
+        if key is None:
+            continue
+        if value is None:
+            fields.pop(key, None)
+            continue
+        if key == "tolerationSeconds":
+            if isinstance(value, bool) or not isinstance(value, int):
+                return None
+        elif not isinstance(value, str):
+            return None
+        fields[key] = value
+    return {f: fields[f] for f in _TOLERATION_FIELDS if f in fields and fields[f] != ""}

@@ -13,11 +13,14 @@ import os
 import re
 import stat
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.core import git
 from engine.core.errors import SkrenderError, TaggerError, TemplateError
 from engine.skaffold.schema import Artifact, Config, TagPolicy
+
+if TYPE_CHECKING:
+    from engine.stages.dockerfile import ImageConfigFn
 
 _VARIANTS = ("tags", "commitsha", "abbrevcommitsha", "treesha", "abbrevtreesha", "branches")
 _DEFAULT_DATE_FORMAT = "2006-01-02_15-04-05.999_MST"
@@ -137,8 +140,10 @@ class _Tagger:
         env: Mapping[str, str],
         allow_commands: bool,
         now: datetime.datetime | None,
+        image_config: ImageConfigFn | None = None,
     ) -> None:
         self.cwd = cwd
+        self.image_config = image_config
         self.env = dict(env)
         self.allow_commands = allow_commands
         self.now = now
@@ -286,8 +291,7 @@ class _Tagger:
 
         workspace = artifact.context or "."
         files = self._transitive_deps(artifact, set())
-        if artifact.builder == "docker" and artifact.docker is not None:
-            files.append(artifact.docker.dockerfile)
+        files += _digested_dockerfiles(artifact)
         files.sort()
         hashes = [h for h in (self._file_hash(f, workspace) for f in files) if h is not None]
         encoded = json.dumps(hashes, separators=(",", ":"), ensure_ascii=False) + "\n"
@@ -317,34 +321,107 @@ class _Tagger:
         return cached
 
     def _resolve_deps(self, artifact: Artifact) -> list[str]:
-        from engine.stages import dockerfile
+        """graph/dependencies.go sourceDependenciesForArtifact, one builder at a time."""
+        from engine.stages import builddeps
 
-        if artifact.builder != "docker" or artifact.docker is None:
-            # Other builders' resolvers run external tools (maven, bazel, ...): not offline.
-            raise _TagFailure(f"no offline dependency resolver for {artifact.builder} artifacts")
         workspace = artifact.context or "."
         fs_workspace = self.workspace(artifact)
-        args = self._build_args(artifact, fs_workspace)
-        paths = dockerfile.dependencies(
-            fs_workspace, artifact.docker.dockerfile, args, self.env, cwd=self.cwd
-        )
-        # graph/dependencies.go: util.AbsolutePaths joins relative results with the workspace.
+        raw = artifact.raw
+        if artifact.builder == "docker" and artifact.docker is not None:
+            docker = artifact.docker
+            paths = self._dockerfile_deps(
+                artifact, fs_workspace, docker.dockerfile, docker.build_args
+            )
+        elif artifact.builder == "kaniko":
+            kaniko = _mapping(raw.get("kaniko"))
+            # kaniko.GetContext: filepath.Join(workspace, contextSubPath)
+            from engine.golang import filepath
+
+            fs_context = filepath.join(fs_workspace, _str(kaniko.get("contextSubPath")))
+            paths = self._dockerfile_deps(
+                artifact,
+                fs_context,
+                _kaniko_dockerfile(kaniko),
+                _build_arg_map(kaniko.get("buildArgs")),
+            )
+        elif artifact.builder == "custom":
+            paths = self._custom_deps(fs_workspace, _mapping(raw.get("custom")))
+        elif artifact.builder == "buildpacks":
+            deps = _mapping(raw.get("buildpacks")).get("dependencies")
+            paths = builddeps.paths_dependencies(
+                fs_workspace, deps if isinstance(deps, Mapping) else None
+            )
+        elif artifact.builder == "ko":
+            paths = builddeps.ko_dependencies(fs_workspace, _mapping(raw.get("ko")))
+        elif artifact.builder == "bazel":
+            target = _str(_mapping(raw.get("bazel")).get("target"))
+            paths = builddeps.bazel_dependencies(fs_workspace, target, self.env)
+        elif artifact.builder == "jib":
+            paths = builddeps.jib_dependencies(fs_workspace, _mapping(raw.get("jib")), self.env)
+        else:
+            raise _TagFailure(f"unexpected artifact type {artifact.builder!r}")
+        # graph/dependencies.go: util.AbsolutePaths joins relative results with the workspace
+        # (for kaniko too, although its paths are relative to the contextSubPath).
         return [p if os.path.isabs(p) else _go_join(workspace, p) for p in paths]
 
-    def _build_args(self, artifact: Artifact, fs_workspace: str) -> dict[str, str | None]:
+    def _custom_deps(self, fs_workspace: str, custom: Mapping[str, Any]) -> list[str]:
+        """build/custom/dependencies.go: a Dockerfile, a command, else paths (default ".")."""
+        from engine.stages import builddeps, dockerfile
+
+        deps = custom.get("dependencies")
+        if not isinstance(deps, Mapping):
+            return builddeps.paths_dependencies(fs_workspace, None)
+        docker = deps.get("dockerfile")
+        if isinstance(docker, Mapping):
+            # The custom builder's Dockerfile build args are used as written (no evalBuildArgs).
+            return dockerfile.dependencies(
+                fs_workspace,
+                _str(docker.get("path")),
+                _build_arg_map(docker.get("buildArgs")),
+                self.env,
+                cwd=self.cwd,
+                image_config=self.image_config,
+            )
+        if deps.get("command"):
+            return builddeps.command_dependencies(fs_workspace, _str(deps["command"]), self.env)
+        return builddeps.paths_dependencies(fs_workspace, deps)
+
+    def _dockerfile_deps(
+        self,
+        artifact: Artifact,
+        fs_context: str,
+        dockerfile_path: str,
+        build_args: Mapping[str, str | None],
+    ) -> list[str]:
+        from engine.stages import dockerfile
+
+        args = self._build_args(artifact, fs_context, dockerfile_path, build_args)
+        return dockerfile.dependencies(
+            fs_context,
+            dockerfile_path,
+            args,
+            self.env,
+            cwd=self.cwd,
+            image_config=self.image_config,
+        )
+
+    def _build_args(
+        self,
+        artifact: Artifact,
+        fs_context: str,
+        dockerfile_path: str,
+        build_args: Mapping[str, str | None],
+    ) -> dict[str, str | None]:
         """skaffold ``evalBuildArgs`` in render mode with the stub artifact resolver."""
         from engine.stages import dockerfile
 
-        assert artifact.docker is not None
         result: dict[str, str | None] = {"SKAFFOLD_RUN_MODE": "render"}
         for dependency in artifact.requires:
             result[dependency.alias or dependency.image] = "image:latest"
-        path = dockerfile.normalize_dockerfile_path(
-            fs_workspace, artifact.docker.dockerfile, self.cwd
-        )
+        path = dockerfile.normalize_dockerfile_path(fs_context, dockerfile_path, self.cwd)
         declared = set(dockerfile.declared_args(path))
         result = {k: v for k, v in result.items() if k in declared}
-        result.update(artifact.docker.build_args)
+        result.update(build_args)
         # docker.EnvTags("image:latest"): the stub tag has no repo and no name part.
         env = {**self.env, "IMAGE_REPO": "", "IMAGE_NAME": "", "IMAGE_TAG": "latest"}
         out: dict[str, str | None] = {}
@@ -369,6 +446,32 @@ class _Tagger:
                 for chunk in iter(lambda: fh.read(1 << 20), b""):
                     digest.update(chunk)
         return digest.hexdigest()
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _build_arg_map(value: object) -> dict[str, str | None]:
+    return {str(k): None if v is None else _str(v) for k, v in _mapping(value).items()}
+
+
+def _kaniko_dockerfile(kaniko: Mapping[str, Any]) -> str:
+    return _str(kaniko.get("dockerfile")) or "Dockerfile"  # defaults.go: DefaultDockerfilePath
+
+
+def _digested_dockerfiles(artifact: Artifact) -> list[str]:
+    """Dockerfiles input_digest.go hashes besides the dependencies, as written in the config."""
+    if artifact.builder == "docker" and artifact.docker is not None:
+        return [artifact.docker.dockerfile]
+    if artifact.builder == "kaniko":
+        return [_kaniko_dockerfile(_mapping(artifact.raw.get("kaniko")))]
+    if artifact.builder == "custom":
+        deps = _mapping(_mapping(artifact.raw.get("custom")).get("dependencies"))
+        docker = deps.get("dockerfile")
+        if isinstance(docker, Mapping):
+            return [_str(docker.get("path"))]
+    return []
 
 
 def _expand(text: str, env: Mapping[str, str]) -> str:
@@ -480,17 +583,26 @@ def image_tags(
     allow_commands: bool = True,
     now: datetime.datetime | None = None,
     fell_back: list[str] | None = None,
+    image_config: ImageConfigFn | None = None,
 ) -> list[tuple[str, str]]:
     """``[(artifact image, composed reference)]`` for every artifact of every config, in order.
 
     The reference is ``image:tag``, or the bare image when the tag is empty; any runtime
     failure falls back to ``image:latest`` (and the image is appended to ``fell_back``).
-    The default repo is not applied here.
+    ``image_config`` looks up a Docker base image's config (inputDigest); without it such
+    artifacts fall back.  The default repo is not applied here.
     """
     if not custom_tag:
         for config in configs:
             validate_tag_policy(config.tag_policy)
-    tagger = _Tagger(configs, cwd=cwd, env=env, allow_commands=allow_commands, now=now)
+    tagger = _Tagger(
+        configs,
+        cwd=cwd,
+        env=env,
+        allow_commands=allow_commands,
+        now=now,
+        image_config=image_config,
+    )
     out: list[tuple[str, str]] = []
     for config in configs:
         for artifact in config.artifacts:
