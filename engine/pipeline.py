@@ -257,6 +257,7 @@ def _load(request: RenderRequest) -> _Loaded:
     for cfg in configs:
         sources.validate_raw_yaml(cfg, cwd=cwd)
     _validate_with_run_context(configs, env)
+    _check_deployers(configs)
     if request.platforms or any(_names_platforms(cfg) for cfg in configs):
         from engine.stages import platforms  # runner creation (runner/new.go) checks them
 
@@ -282,6 +283,23 @@ def _validate_with_run_context(configs: Sequence[Config], env: Mapping[str, str]
     found += validation.run_context_problems([cfg.raw for cfg in configs])
     if found:
         raise ConfigError("invalid skaffold config: " + " \n ".join(found))
+
+
+def _check_deployers(configs: Sequence[Config]) -> None:
+    """runner/deployer.go GetDeployer (runner creation): a kpt deployer after any other
+    deployer, in config order and docker, helm, kubectl, kpt order within one, is refused."""
+    others = 0
+    for cfg in configs:
+        deploy = _mapping(cfg.raw.get("deploy"))
+        others += sum(deploy.get(key) is not None for key in ("docker", "helm", "kubectl"))
+        if deploy.get("kpt") is not None:
+            if others:
+                raise ConfigError(
+                    "creating runner: creating deployer: kpt deployer mixed in with other "
+                    "deployers not supported yet. Please use only kpt deployer"
+                )
+            others += 1
+        others += deploy.get("cloudrun") is not None
 
 
 def _network_container_problems(configs: Sequence[Config], env: Mapping[str, str]) -> list[str]:

@@ -1,4 +1,6 @@
-"""A ``deploy.docker`` config drops ``--default-repo`` (runner/deployer.go GetDeployer replaces
+"""Deployer quirks that change render (runner/deployer.go GetDeployer).
+
+A ``deploy.docker`` config drops ``--default-repo`` (runner/deployer.go GetDeployer replaces
 the run context's Cluster, which carries the flag's value); the global config's default-repo
 still applies (config.GetDefaultRepo reads it when the flag's value is unset)."""
 
@@ -36,3 +38,13 @@ def test_docker_deployer_keeps_the_global_default_repo(tmp_path: Path) -> None:
     (tmp_path / "home" / ".skaffold" / "config").write_text("global:\n  default-repo: g.example\n")
     docker = "deploy:\n  docker: {images: [app]}\n"
     assert "image: g.example/app:v1\n" in _render(tmp_path, docker, default_repo="flag.example")
+
+
+def test_kpt_deployer_after_another_deployer_is_refused(tmp_path: Path) -> None:
+    import pytest
+
+    from engine.core.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="kpt deployer mixed in with other deployers"):
+        _render(tmp_path, "deploy:\n  kubectl: {}\n  kpt: {}\n")
+    assert "image: app:v1\n" in _render(tmp_path, "deploy:\n  kpt: {}\n")
