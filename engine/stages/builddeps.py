@@ -153,11 +153,12 @@ def command_dependencies(workspace: str, command: str, env: Mapping[str, str]) -
         raise DependencyError(f"unmarshalling dependency output into string array: {exc}") from None
     if parsed is None:
         return []
-    if not isinstance(parsed, list) or not all(isinstance(p, str) for p in parsed):
+    # json.Unmarshal into []string: null elements are "", anything else but strings fails
+    if not isinstance(parsed, list) or not all(p is None or isinstance(p, str) for p in parsed):
         raise DependencyError(
             "unmarshalling dependency output into string array: not a list of strings"
         )
-    return list(parsed)
+    return ["" if p is None else p for p in parsed]
 
 
 # ---------------------------------------------------------------- Bazel
