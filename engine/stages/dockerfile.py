@@ -408,7 +408,8 @@ def _retrieve(image: str, image_config: ImageConfigFn | None) -> Mapping[str, An
     except DockerfileError:
         raise
     except Exception as exc:
-        raise DockerfileError(f'retrieving image "{image}": {exc}') from None
+        text, prefix = str(exc), f'retrieving image "{image}": '
+        raise DockerfileError(text if text.startswith(prefix) else prefix + text) from None
 
 
 def _expand_onbuild(nodes: list[_Node], image_config: ImageConfigFn | None) -> list[_Node]:
