@@ -9,6 +9,7 @@ it.  The same render with ``--digest-source=remote`` does connect, which shows t
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -350,10 +351,13 @@ def test_a_different_digest_for_a_pinned_reference_is_an_error(
 ) -> None:
     pinned = f"{lying_registry}/app:v1@sha256:" + "1" * 64
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path)}
-    # The unpinned tag is taken at the registry's word...
+    # An unpinned tag gets the digest of the body, never the header's word: here they differ.
     plain = f"{lying_registry}/app:v1"
-    assert resolve_digests([plain], resolver="registry", env=env) == {plain: "sha256:" + "e" * 64}
-    # ...a pinned one must come back with its own digest (go-containerregistry fetcher.go).
+    body_digest = "sha256:" + hashlib.sha256(b"{}").hexdigest()
+    with pytest.raises(DigestError) as told:
+        resolve_digests([plain], resolver="registry", env=env)
+    assert body_digest in str(told.value) and "sha256:" + "e" * 64 in str(told.value)
+    # A pinned one must come back with its own digest (go-containerregistry fetcher.go).
     with pytest.raises(DigestError) as info:
         resolve_digests([pinned], resolver="registry", env=env)
     lines = str(info.value).splitlines()

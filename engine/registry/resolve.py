@@ -409,6 +409,9 @@ class _RegistryClient:
             # go-containerregistry fetcher.go: signed schema 1 digests come from the header.
             return header
         digest = "sha256:" + hashlib.sha256(got.content).hexdigest()
+        if _DIGEST_RE.match(reference) and digest != reference:
+            # fetcher.go checks a pull by digest against the body first
+            raise _Failure(f"the registry returned manifest {digest} for pinned digest {reference}")
         if header and header != digest:
             # skrender (go-containerregistry does not check): a body that does not hash to the
             # registry's own digest is damaged or tampered with; never record either digest.
