@@ -104,7 +104,7 @@ def _tristate(parser: argparse.ArgumentParser, name: str, dest: str, text: str) 
 def run(args: argparse.Namespace) -> int:
     """Build, push, write --file-output; 0 on success."""
     from engine import build as build_mod
-    from engine.core.output import write_atomic
+    from engine.core.output import write_output
     from engine.pipeline import plan_builds
 
     flags_mod, shared, unused = _flags()
@@ -142,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
     builds, configs = plan_builds(request)
     text = build_mod.build_output_json(builds, configs)
     if args.file_output:
-        write_atomic(os.path.join(cwd, args.file_output), text.encode("utf-8"))
+        write_output(os.path.join(cwd, args.file_output), text.encode("utf-8"))
     if args.quiet:
         sys.stdout.write(text)
         sys.stdout.flush()

@@ -48,7 +48,9 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument("--default-repo", default=None, help="default repo for every environment")
     parser.add_argument("--out", default="rendered", help="output directory (default: rendered)")
-    parser.add_argument("--report", default=None, help="JSON report (default: OUT/report.json)")
+    parser.add_argument(
+        "--report", default=None, help="JSON report (default: OUT/report.json; - for stdout)"
+    )
     parser.add_argument("--jobs", "-j", type=int, default=0, help="parallel kustomize builds")
     parser.add_argument(
         "--cache-dir", default=None, help="cache directory (default: ~/.cache/skrender)"
@@ -130,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
     result = bulk.run_bulk(options, display.update)
     display.finish()
     report = args.report or os.path.join(options.out_dir, "report.json")
-    _write_report(report, result.as_json())
+    _write_report(report, result.as_json(), sys.stdout)
     print_summary(sys.stderr, result)
     return 1 if result.failed else 0
 
@@ -236,9 +238,15 @@ def print_summary(stream: TextIO, result: Any) -> None:
     stream.flush()
 
 
-def _write_report(path: str, report: dict[str, Any]) -> None:
-    from engine.core.output import write_atomic
+def _write_report(path: str, report: dict[str, Any], stdout: Any) -> None:
+    """The JSON report to ``path``; ``-`` is stdout (the summary goes to stderr)."""
+    text = json.dumps(report, indent=2) + "\n"
+    if path == "-":
+        stdout.write(text)
+        stdout.flush()
+        return
+    from engine.core.output import write_output
 
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
-    write_atomic(path, (json.dumps(report, indent=2) + "\n").encode("utf-8"))
+    write_output(path, text.encode("utf-8"))
