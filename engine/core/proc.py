@@ -137,12 +137,17 @@ def tool_timeout() -> float:
 
 def describe_failure(done: Completed) -> str:
     """skaffold's multi-line description of a failed command."""
-    out = done.stdout.decode("utf-8", "replace")
-    err = done.stderr.decode("utf-8", "replace")
+    from engine.core.sanitize import defuse_ci_commands
+
+    # %q keeps each stream on its line (newlines, ANSI escapes escaped); undecodable bytes
+    # come out as \xNN, as Go prints them.  A tool's output may quote a server (a remote
+    # kustomize base): CI log commands in it are defused as well.
+    out = defuse_ci_commands(go_quote(done.stdout.decode("utf-8", "surrogateescape")))
+    err = defuse_ci_commands(go_quote(done.stderr.decode("utf-8", "surrogateescape")))
     return (
         f"running [{' '.join(done.argv)}]\n"
-        f" - stdout: {go_quote(out)}\n"
-        f" - stderr: {go_quote(err)}\n"
+        f" - stdout: {out}\n"
+        f" - stderr: {err}\n"
         f" - cause: exit status {done.returncode}"
     )
 
@@ -181,8 +186,7 @@ def _is_executable(path: str) -> bool:
 
 
 def go_quote(text: str) -> str:
-    """Go's %q for the common characters (enough for error messages and config values)."""
-    escaped = (
-        text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
-    )
-    return f'"{escaped}"'
+    """Go's %q (strconv.Quote): control and other non-printable characters escaped."""
+    from engine.core.sanitize import go_escape
+
+    return f'"{go_escape(text, quote=chr(34))}"'
