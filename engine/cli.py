@@ -2,7 +2,7 @@
 
 This is the only module (with the subcommand modules) that prints.  Exit codes follow
 skaffold: 0 success, 1 errors, 127 usage errors, an external tool's own status when it fails;
-130 on Ctrl-C and 3 on an internal error (a bug: please report it).
+130 on Ctrl-C (SIGINT), 143 on SIGTERM, and 3 on an internal error (a bug: please report it).
 """
 
 from __future__ import annotations
@@ -58,9 +58,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     right away once its output is flushed: tearing down the interpreter (modules, a final
     cycle collection) would add a tenth to a render.  Called from other code, main returns.
     """
+    from engine.core import proc
+
     args_list = list(sys.argv[1:] if argv is None else argv)
     selected = next((arg for arg in args_list if not arg.startswith("-")), None)
-    code = _main(args_list, selected)
+    # SIGINT/SIGTERM stop every external tool (their own process groups) and reap them
+    # before skrender exits, whichever command runs them
+    with proc.handling_stop_signals():
+        try:
+            code = _main(args_list, selected)
+        except KeyboardInterrupt as exc:  # a stop signal just after _main returned
+            code = _interrupted(exc)
     if (
         argv is None
         and selected in QUICK_EXIT_COMMANDS
@@ -123,8 +131,8 @@ def _main(args_list: list[str], selected: str | None) -> int:
     except SkrenderError as exc:
         _print_error(str(exc))
         return exc.exit_code
-    except KeyboardInterrupt:
-        return 130
+    except KeyboardInterrupt as exc:
+        return _interrupted(exc)
     except BrokenPipeError:
         return 1
     except RecursionError:
@@ -133,6 +141,18 @@ def _main(args_list: list[str], selected: str | None) -> int:
     except Exception as exc:  # a bug: say so in one line, never a traceback wall in CI logs
         _print_error(f"internal error: {type(exc).__name__}: {exc} (please report this as a bug)")
         return INTERNAL_ERROR_EXIT
+
+
+def _interrupted(exc: KeyboardInterrupt) -> int:
+    """Stop and reap every child, say what was cut short (if anything), and the exit code:
+    128 + the signal (130 for Ctrl-C, 143 for SIGTERM)."""
+    from engine.core import proc
+
+    proc.stop_children()  # before saying anything: none is left running
+    note = getattr(exc, "note", "")
+    if note:
+        _print_error(note)
+    return int(getattr(exc, "exit_code", 130))
 
 
 def _print_error(message: str) -> None:
