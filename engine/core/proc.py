@@ -17,6 +17,7 @@ import contextlib
 import os
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from types import FrameType
@@ -33,8 +34,6 @@ TIMEOUT_ENV = "SKRENDER_TOOL_TIMEOUT"
 # How long a stopped child's group has between SIGTERM and SIGKILL (git removes its lock
 # files, kustomize its temp dirs)
 GRACE_SECONDS = 2.0
-# How often a thread waiting on a child looks whether a stop signal arrived
-_POLL_SECONDS = 0.1
 # The signals that stop a run, as skaffold's signal.NotifyContext (cmd/skaffold/app/skaffold.go)
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -65,6 +64,9 @@ def interrupted(exc: KeyboardInterrupt, note: str) -> Interrupted:
 _children: set[subprocess.Popen[bytes]] = set()
 # The stop signal's number once one arrived (0: the run is ending); empty while running
 _stopping: list[int] = []
+# The escalation thread's wake-up, once a child was started
+_escalation: list[threading.Event] = []
+_ESCALATION_LOCK = threading.Lock()
 
 
 class Completed(NamedTuple):
@@ -153,34 +155,26 @@ def _start(
     if _stopping:
         _stop(child)
         raise Interrupted(_stopping[0] or signal.SIGTERM)
+    if not _escalation:
+        _start_escalation()
     return child
 
 
 def _communicate(
     child: subprocess.Popen[bytes], argv: Sequence[str], stdin: bytes | None, timeout: float | None
 ) -> tuple[bytes, bytes]:
-    """``child.communicate``; a timeout kills the child's group, a stop signal stops it.
+    """``child.communicate``; a timeout kills the child's group, an interruption stops it.
 
-    The wait is sliced so that a worker thread notices a stop signal (which only the main
-    thread receives) within :data:`_POLL_SECONDS`; retrying communicate loses no output.
+    A stop signal reaches a child that a worker thread waits for through its group: the
+    signal handler sends SIGTERM (the escalation thread SIGKILL after the grace period), the
+    child dies, this wait returns and the worker raises :class:`Interrupted`.
     """
-    deadline = None if timeout is None else time.monotonic() + timeout
     try:
-        while True:
-            left = None if deadline is None else max(0.0, deadline - time.monotonic())
-            try:
-                stdout, stderr = child.communicate(
-                    input=stdin, timeout=_POLL_SECONDS if left is None else min(left, _POLL_SECONDS)
-                )
-                break
-            except subprocess.TimeoutExpired:
-                if _stopping:
-                    raise Interrupted(_stopping[0] or signal.SIGTERM) from None
-                if deadline is not None and time.monotonic() >= deadline:
-                    _kill_group(child)
-                    raise ToolError(
-                        f"running [{' '.join(argv)}]: timed out after {timeout:g}s"
-                    ) from None
+        try:
+            stdout, stderr = child.communicate(input=stdin, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(child)
+            raise ToolError(f"running [{' '.join(argv)}]: timed out after {timeout:g}s") from None
         if _stopping and child.returncode != 0:
             # ended by the stop signal: not the tool's own failure
             raise Interrupted(_stopping[0] or signal.SIGTERM)
@@ -229,6 +223,30 @@ def _signal_group(child: subprocess.Popen[bytes], signum: int) -> None:
         if child.returncode is None:
             with contextlib.suppress(OSError):
                 child.send_signal(signum)
+
+
+def _start_escalation() -> None:
+    """The thread that SIGKILLs every child's group :data:`GRACE_SECONDS` after a stop
+    signal: the main thread may be waiting for a worker whose child ignores SIGTERM.
+
+    A thread waiting on an Event, started before it is needed: the signal handler itself
+    only sets the Event (starting a thread there could deadlock on threading's own locks).
+    """
+    with _ESCALATION_LOCK:
+        if _escalation:
+            return
+        wake = threading.Event()
+        _escalation.append(wake)
+
+    def escalate() -> None:
+        while True:
+            wake.wait()
+            time.sleep(GRACE_SECONDS)
+            for child in list(_children):
+                _signal_group(child, signal.SIGKILL)
+            wake.clear()
+
+    threading.Thread(target=escalate, name="skrender-stop", daemon=True).start()
 
 
 def stop_children() -> None:
@@ -285,6 +303,8 @@ def _on_stop_signal(signum: int, frame: FrameType | None) -> None:
     _stopping.append(signum)
     for child in list(_children):  # list(): one atomic copy under the GIL
         _signal_group(child, signal.SIGTERM)
+    if _escalation:
+        _escalation[0].set()
     if _inside_start(frame):
         return  # _start raises once its child is registered, so none is lost
     raise Interrupted(signum)
