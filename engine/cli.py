@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import gc
 import importlib
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -144,15 +145,14 @@ def _main(args_list: list[str], selected: str | None) -> int:
 
 
 def _interrupted(exc: KeyboardInterrupt) -> int:
-    """Stop and reap every child, say what was cut short (if anything), and the exit code:
-    128 + the signal (130 for Ctrl-C, 143 for SIGTERM)."""
+    """Stop and reap every child, say what was cut short, and the exit code: 128 + the
+    signal (130 for Ctrl-C, 143 for SIGTERM)."""
     from engine.core import proc
 
     proc.stop_children()  # before saying anything: none is left running
-    note = getattr(exc, "note", "")
-    if note:
-        _print_error(note)
-    return int(getattr(exc, "exit_code", 130))
+    signum = int(getattr(exc, "signum", signal.SIGINT))
+    _print_error(getattr(exc, "note", "") or f"interrupted by {signal.Signals(signum).name}")
+    return 128 + signum
 
 
 def _print_error(message: str) -> None:

@@ -128,6 +128,7 @@ def test_render_stops_and_reaps_a_slow_kustomize(tmp_path: Path, signum: int, co
     _assert_all_gone(pids)  # first: a failing run leaves nothing behind
     assert child.returncode == code, stderr
     assert "Traceback" not in stderr
+    assert stderr.splitlines() == [f"interrupted by {signal.Signals(signum).name}"]
     assert seconds < 5, seconds
     assert not out.exists()
 
