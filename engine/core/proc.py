@@ -64,6 +64,9 @@ def interrupted(exc: KeyboardInterrupt, note: str) -> Interrupted:
 _children: set[subprocess.Popen[bytes]] = set()
 # The stop signal's number once one arrived (0: the run is ending); empty while running
 _stopping: list[int] = []
+# How many threads are inside _start (a child may exist that _children does not hold yet)
+_starting = [0]
+_STARTS = threading.Condition()
 # The escalation thread's wake-up, once a child was started
 _escalation: list[threading.Event] = []
 _ESCALATION_LOCK = threading.Lock()
@@ -138,23 +141,30 @@ def _start(
 ) -> subprocess.Popen[bytes]:
     if _stopping:
         raise Interrupted(_stopping[0] or signal.SIGTERM)
-    # A session of its own, so a timeout or Ctrl-C stops the tool's children too
-    # (kubectl, kustomize plugins, git helpers), not only the tool itself.
-    child = subprocess.Popen(
-        list(argv),
-        cwd=cwd,
-        env=dict(env) if env is not None else None,
-        stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=stderr,
-        start_new_session=True,
-    )
-    _children.add(child)
-    # Registered first, checked second: a stop signal that came meanwhile either saw this
-    # child in _children (and signalled it) or is seen here.
-    if _stopping:
-        _stop(child)
-        raise Interrupted(_stopping[0] or signal.SIGTERM)
+    with _STARTS:
+        _starting[0] += 1
+    try:
+        # A session of its own, so a timeout or Ctrl-C stops the tool's children too
+        # (kubectl, kustomize plugins, git helpers), not only the tool itself.
+        child = subprocess.Popen(
+            list(argv),
+            cwd=cwd,
+            env=dict(env) if env is not None else None,
+            stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            start_new_session=True,
+        )
+        _children.add(child)
+        # Registered first, checked second: a stop signal that came meanwhile either saw
+        # this child in _children (and signalled it) or is seen here.
+        if _stopping:
+            _stop(child)
+            raise Interrupted(_stopping[0] or signal.SIGTERM)
+    finally:
+        with _STARTS:
+            _starting[0] -= 1
+            _STARTS.notify_all()
     if not _escalation:
         _start_escalation()
     return child
@@ -257,6 +267,10 @@ def stop_children() -> None:
     """
     if not _stopping:
         _stopping.append(0)
+    # A thread inside _start sees _stopping once its child is registered and stops that
+    # child itself: wait for it, or its child could outlive the process.
+    with _STARTS:
+        _STARTS.wait_for(lambda: _starting[0] == 0, timeout=GRACE_SECONDS + 5)
     children = list(_children)
     if not children:
         return

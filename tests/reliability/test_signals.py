@@ -220,3 +220,53 @@ def test_no_signal_handler_is_left_behind_by_an_in_process_run(tmp_path: Path) -
         os.chdir(cwd)
     assert code == 0
     assert {s: signal.getsignal(s) for s in before} == before
+
+
+def test_stop_children_stops_a_child_another_thread_waits_for() -> None:
+    """The generic part: a worker thread's child is stopped and reaped from the main thread,
+    the worker learns it was interrupted (not that its tool failed), and nothing new starts
+    until the next run."""
+    import threading
+
+    from engine.core import proc
+
+    outcome: list[BaseException | None] = []
+
+    def worker() -> None:
+        try:
+            proc.run(["sleep", "30"])
+            outcome.append(None)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not proc._children and time.monotonic() < deadline:
+        time.sleep(0.01)
+    (child,) = list(proc._children)
+    try:
+        start = time.monotonic()
+        proc.stop_children()
+        assert time.monotonic() - start < 3
+        assert child.returncode == -signal.SIGTERM  # reaped
+        thread.join(5)
+        assert not thread.is_alive()
+        assert isinstance(outcome[0], proc.Interrupted), outcome
+        with pytest.raises(proc.Interrupted):
+            proc.run(["true"])
+    finally:
+        proc.resume()
+    assert proc.run(["true"]).returncode == 0
+    assert not proc._children
+
+
+def test_an_interruption_note_is_what_the_user_reads(capsys: pytest.CaptureFixture[str]) -> None:
+    from engine import cli
+    from engine.core import proc
+
+    note = "interrupted while pushing: the branch may or may not have been updated"
+    assert cli._interrupted(proc.interrupted(proc.Interrupted(signal.SIGTERM), note)) == 143
+    assert capsys.readouterr().err == note + "\n"
+    assert cli._interrupted(KeyboardInterrupt()) == 130
+    assert capsys.readouterr().err == "interrupted by SIGINT\n"
