@@ -270,3 +270,35 @@ def test_an_interruption_note_is_what_the_user_reads(capsys: pytest.CaptureFixtu
     assert capsys.readouterr().err == note + "\n"
     assert cli._interrupted(KeyboardInterrupt()) == 130
     assert capsys.readouterr().err == "interrupted by SIGINT\n"
+
+
+QUICK_TOOL = """\
+#!/bin/sh
+echo $$ >> "$PIDS_FILE"
+sleep 0.3 &
+echo $! >> "$PIDS_FILE"
+wait
+echo '{}'
+"""
+
+
+def test_a_signal_at_any_moment_leaves_no_child_and_no_traceback(tmp_path: Path) -> None:
+    """SIGTERM at many moments of a render (start-up, while kustomize starts, runs, ends):
+    skrender ends cleanly (0 or 143) and nothing it started lives on."""
+    tree = make_tree(
+        tmp_path / "app", {"skaffold.yaml": KUSTOMIZE_CONFIG, "k/kustomization.yaml": "{}\n"}
+    )
+    env, pids_file = _slow_tool_env(tmp_path)
+    (tmp_path / "bin" / "kustomize").write_text(QUICK_TOOL)
+    codes = set()
+    for delay in (0.05, 0.15, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.8):
+        pids_file.unlink(missing_ok=True)
+        child = _start(["render", "--offline=true", "--digest-source=none"], tree, env)
+        time.sleep(delay)
+        _, stderr = _stop(child, signal.SIGTERM)
+        pids = [int(p) for p in pids_file.read_text().split()] if pids_file.exists() else []
+        _assert_all_gone(pids)
+        assert child.returncode in (0, 143, -signal.SIGTERM), (delay, stderr)
+        assert "Traceback" not in stderr, (delay, stderr)
+        codes.add(child.returncode)
+    assert 143 in codes  # some signal did land mid-render
