@@ -296,12 +296,16 @@ def handling_stop_signals() -> Iterator[None]:
     """SIGINT and SIGTERM raise :class:`Interrupted` in the main thread, after signalling
     every child's group; on the way out every child is stopped and reaped.
 
-    Outside the main thread (where Python allows no handlers) only the clean-up applies.
+    Outside the main thread (where Python allows no handlers) this does nothing: the
+    process, and so its children, are not this caller's to stop.
     """
     previous: dict[int, Any] = {}
     with contextlib.suppress(ValueError):  # not the main thread
         for signum in STOP_SIGNALS:
             previous[signum] = signal.signal(signum, _on_stop_signal)
+    if not previous:
+        yield
+        return
     try:
         yield
     finally:
