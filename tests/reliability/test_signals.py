@@ -266,10 +266,14 @@ def test_an_interruption_note_is_what_the_user_reads(capsys: pytest.CaptureFixtu
     from engine.core import proc
 
     note = "interrupted while pushing: the branch may or may not have been updated"
-    assert cli._interrupted(proc.interrupted(proc.Interrupted(signal.SIGTERM), note)) == 143
-    assert capsys.readouterr().err == note + "\n"
-    assert cli._interrupted(KeyboardInterrupt()) == 130
-    assert capsys.readouterr().err == "interrupted by SIGINT\n"
+    try:
+        assert cli._interrupted(proc.interrupted(proc.Interrupted(signal.SIGTERM), note)) == 143
+        assert capsys.readouterr().err == note + "\n"
+        assert cli._interrupted(KeyboardInterrupt()) == 130
+        assert capsys.readouterr().err == "interrupted by SIGINT\n"
+    finally:
+        proc.resume()  # _interrupted stops the process's children for good: undo it here
+    assert proc.run(["true"]).returncode == 0
 
 
 QUICK_TOOL = """\
