@@ -55,6 +55,20 @@ def test_existing_file_is_replaced_keeping_its_mode(tmp_path: Path) -> None:
     assert _leftovers(tmp_path) == []
 
 
+def test_replacing_as_root_keeps_the_owner(tmp_path: Path) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("only root can give a file away")
+    target = tmp_path / "m.yaml"
+    target.write_bytes(b"old\n")
+    os.chown(target, 65534, 65534)
+    target.chmod(0o4755)  # set-id bits survive too: chown comes before chmod
+    write_output(str(target), DATA)
+    info = target.stat()
+    assert (info.st_uid, info.st_gid) == (65534, 65534)
+    assert stat.S_IMODE(info.st_mode) == 0o4755
+    assert target.read_bytes() == DATA
+
+
 def test_symlink_chain_stays_and_its_final_target_is_replaced(tmp_path: Path) -> None:
     real_dir = tmp_path / "real"
     link_dir = tmp_path / "links"
