@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from engine.core.errors import BuildError, DigestError, SkrenderError
+from engine.core.sanitize import one_line
 from engine.skaffold.schema import Artifact, Config
 
 if TYPE_CHECKING:
@@ -651,7 +652,8 @@ def _image_config(api: Any, run: _Run, image: str) -> Mapping[str, Any]:
     except docker.errors.NotFound:
         for message in api.pull(image, stream=True, decode=True, auth_config=_auth(run, image)):
             if message.get("error"):
-                raise BuildError(f'retrieving image "{image}": {message["error"]}') from None
+                reason = one_line(str(message["error"]))  # the registry's words
+                raise BuildError(f'retrieving image "{image}": {reason}') from None
         attrs = api.inspect_image(image)
     config = attrs.get("Config") or {}
     return config if isinstance(config, Mapping) else {}
@@ -705,7 +707,7 @@ def _docker_build(
                 where = f" (at {step})" if step else ""
                 raise BuildError(
                     f"build [{name}] failed: docker build failure: "
-                    f"{str(error.get('message', '')).strip()}{where}. "
+                    f"{one_line(str(error.get('message', '')).strip())}{where}. "
                     "Please fix the Dockerfile and try again."
                 )
             aux = message.get("aux")
@@ -732,7 +734,7 @@ def _push(api: Any, run: _Run, job: _Job, log: Log) -> str:
             _stream_text(message, log)
             if message.get("error"):
                 detail = message.get("errorDetail") or {}
-                reason = str(detail.get("message") or message["error"]).strip()
+                reason = one_line(str(detail.get("message") or message["error"]).strip())
                 raise BuildError(
                     f'build [{job.artifact.image}] failed: could not push image "{job.tag}": '
                     f"{reason}"
@@ -852,4 +854,5 @@ def _stream_text(message: Mapping[str, Any], log: Log) -> str:
 def _engine_reason(exc: BaseException) -> str:
     explanation = getattr(exc, "explanation", None)
     text = str(explanation or exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    # the engine's words, which may quote a registry's: one safe line
+    return one_line(text.splitlines()[0]) if text else type(exc).__name__

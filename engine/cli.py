@@ -2,13 +2,14 @@
 
 This is the only module (with the subcommand modules) that prints.  Exit codes follow
 skaffold: 0 success, 1 errors, 127 usage errors, an external tool's own status when it fails;
-130 on Ctrl-C and 3 on an internal error (a bug: please report it).
+130 on Ctrl-C (SIGINT), 143 on SIGTERM, and 3 on an internal error (a bug: please report it).
 """
 
 from __future__ import annotations
 
 import gc
 import importlib
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -54,6 +55,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     right away once its output is flushed: tearing down the interpreter (modules, a final
     cycle collection) would add a tenth to a render.  Called from other code, main returns.
     """
+    from engine.core import proc
+
     args_list = list(sys.argv[1:] if argv is None else argv)
     if argv is None and not args_list:
         import os
@@ -65,7 +68,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 _print_error(str(exc))
                 return exc.exit_code
     selected, _rest = split_command(args_list)
-    code = _main(args_list)
+    # SIGINT/SIGTERM stop every external tool (their own process groups) and reap them
+    # before skrender exits, whichever command runs them
+    with proc.handling_stop_signals():
+        try:
+            code = _main(args_list)
+        except KeyboardInterrupt as exc:  # a stop signal just after _main returned
+            code = _interrupted(exc)
     if (
         argv is None
         and selected in QUICK_EXIT_COMMANDS
@@ -144,8 +153,8 @@ def _main(args_list: list[str]) -> int:
     except SkrenderError as exc:
         _print_error(str(exc))
         return exc.exit_code
-    except KeyboardInterrupt:
-        return 130
+    except KeyboardInterrupt as exc:
+        return _interrupted(exc)
     except BrokenPipeError:
         return 1
     except RecursionError:
@@ -209,6 +218,17 @@ def _terminal_width() -> int:
     import shutil  # only for --help: its imports cost every run a few ms
 
     return shutil.get_terminal_size().columns
+
+
+def _interrupted(exc: KeyboardInterrupt) -> int:
+    """Stop and reap every child, say what was cut short, and the exit code: 128 + the
+    signal (130 for Ctrl-C, 143 for SIGTERM)."""
+    from engine.core import proc
+
+    proc.stop_children()  # before saying anything: none is left running
+    signum = int(getattr(exc, "signum", signal.SIGINT))
+    _print_error(getattr(exc, "note", "") or f"interrupted by {signal.Signals(signum).name}")
+    return 128 + signum
 
 
 def _print_error(message: str) -> None:

@@ -94,7 +94,7 @@ def command() -> Any:
 
 def run(args: Any) -> int:
     """Print (or write) the manifests.  0 on success."""
-    from engine.core.output import write_atomic
+    from engine.core.output import write_output
     from engine.gitops import argocd, services
 
     options = build_options(args)
@@ -114,7 +114,7 @@ def run(args: Any) -> int:
         documents = argocd.applications(items, options)
     text = argocd.dump(documents)
     if args.output:
-        write_atomic(os.path.join(cwd, args.output), text.encode("utf-8"))
+        write_output(os.path.join(cwd, args.output), text.encode("utf-8"))
     else:
         sys.stdout.write(text)
         sys.stdout.flush()

@@ -127,7 +127,7 @@ def command() -> Any:
 def run(args: Any) -> int:
     """Build, push, write --file-output; 0 on success."""
     from engine import build as build_mod
-    from engine.core.output import write_atomic
+    from engine.core.output import write_output
     from engine.pipeline import plan_builds
 
     flags_mod, flags, unused = _flag_tables()
@@ -157,7 +157,7 @@ def run(args: Any) -> int:
     builds, configs = plan_builds(request)
     text = build_mod.build_output_json(builds, configs)
     if args.file_output:
-        write_atomic(os.path.join(cwd, args.file_output), text.encode("utf-8"))
+        write_output(os.path.join(cwd, args.file_output), text.encode("utf-8"))
     if args.quiet:
         sys.stdout.write(text)
         sys.stdout.flush()

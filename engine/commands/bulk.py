@@ -45,7 +45,7 @@ def command() -> Any:
             ),
             Flag("default-repo", usage="default repo for every environment"),
             Flag("out", default="rendered", usage="output directory"),
-            Flag("report", usage="JSON report (default: OUT/report.json)"),
+            Flag("report", usage="JSON report (default: OUT/report.json; - for stdout)"),
             Flag("jobs", "j", INT, default=0, usage="parallel kustomize builds"),
             Flag("cache-dir", usage="cache directory (default: ~/.cache/skrender)"),
             Flag(
@@ -122,7 +122,7 @@ def run(args: Any) -> int:
     result = bulk.run_bulk(options, display.update)
     display.finish()
     report = args.report or os.path.join(options.out_dir, "report.json")
-    _write_report(report, result.as_json())
+    _write_report(report, result.as_json(), sys.stdout)
     print_summary(sys.stderr, result)
     return 1 if result.failed else 0
 
@@ -227,12 +227,18 @@ def print_summary(stream: TextIO, result: Any) -> None:
     stream.flush()
 
 
-def _write_report(path: str, report: dict[str, Any]) -> None:
-    from engine.core.output import write_atomic
+def _write_report(path: str, report: dict[str, Any], stdout: Any) -> None:
+    """The JSON report to ``path``; ``-`` is stdout (the summary goes to stderr)."""
+    text = json.dumps(report, indent=2) + "\n"
+    if path == "-":
+        stdout.write(text)
+        stdout.flush()
+        return
+    from engine.core.output import write_output
 
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
-    write_atomic(path, (json.dumps(report, indent=2) + "\n").encode("utf-8"))
+    write_output(path, text.encode("utf-8"))
 
 
 def one_line(error: str) -> str:

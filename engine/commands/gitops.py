@@ -83,7 +83,7 @@ def run(args: Any) -> int:
     from engine.commands.publish import error_line
     from engine.commands.render import write_text
     from engine.core.errors import PublishError
-    from engine.core.output import write_atomic
+    from engine.core.output import write_output
     from engine.gitops.publish import redact
     from engine.pipeline import render
 
@@ -102,7 +102,7 @@ def run(args: Any) -> int:
     notices = "".join(line + "\n" for line in result.notices) + result.hook_output
     content = result.text.encode("utf-8", "surrogateescape")  # hook output may not be UTF-8
     if args.output:
-        write_atomic(os.path.join(cwd, args.output), content)
+        write_output(os.path.join(cwd, args.output), content)
     shown = "/".join(p for p in (target.path, target.file_name) if p)
     if args.dry_run:
         write_text(sys.stdout, notices + result.text)

@@ -41,10 +41,10 @@ def run(args: Any) -> int:
     _write_before_manifests(result, args)
     out = sys.stdout
     if args.output:
-        from engine.core.output import write_atomic  # tempfile, shutil: only when writing a file
+        from engine.core.output import write_output  # tempfile, shutil: only when writing a file
 
         # relative to the working directory, named as given (skaffold: "open nodir/x.yaml: ...")
-        write_atomic(args.output, result.text.encode("utf-8", "surrogateescape"))
+        write_output(args.output, result.text.encode("utf-8", "surrogateescape"))
     else:
         write_text(out, result.text)
     out.flush()

@@ -50,7 +50,7 @@ def command() -> Any:
 
 def run(args: Any) -> int:
     from engine.commands import _flags
-    from engine.core.output import write_atomic
+    from engine.core.output import write_output
     from engine.pipeline import plan_builds
 
     cwd = os.getcwd()
@@ -64,7 +64,7 @@ def run(args: Any) -> int:
     builds, configs = plan_builds(request)
     text = format_builds(builds, args.format, configs)
     if args.output:
-        write_atomic(os.path.join(cwd, args.output), text.encode("utf-8"))
+        write_output(os.path.join(cwd, args.output), text.encode("utf-8"))
     else:
         sys.stdout.write(text)
     return 0

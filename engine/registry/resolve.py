@@ -152,10 +152,13 @@ def _verifying(resolve: Callable[[str], str]) -> Callable[[str], str]:
 
 def _describe(failures: Sequence[tuple[str, _Failure]]) -> str:
     """skaffold's line for each failed reference, followed by the cause it discards."""
+    from engine.core.sanitize import one_line
+
     lines: list[str] = []
     for ref, failure in failures:
         lines.append(f"failed to resolve the digest of {ref}: does the image exist remotely?")
-        lines.append(f" - cause: {failure}")
+        # a cause quotes the registry (error bodies, reasons): one safe line, whatever it sent
+        lines.append(f" - cause: {one_line(str(failure))}")
     return "\n".join(lines)
 
 
