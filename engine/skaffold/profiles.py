@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 from engine.core.errors import ConfigError
+from engine.golang.regexp import RegexpError, compile_go
 from engine.skaffold.upgrade import flat_fields, schema_types
 
 _PKG = "latest"
@@ -40,10 +41,10 @@ def _regex_match(pattern: str, value: str) -> bool:
     if pattern == value:
         return True
     try:
-        compiled = re.compile(pattern)
-    except re.error:
+        compiled = compile_go(pattern)  # Go's regexp (RE2): Go's syntax, linear time
+    except RegexpError:
         return False  # not a valid regexp: skaffold falls back to string equality
-    return compiled.search(value) is not None
+    return compiled.match_string(value)
 
 
 def _env_triggers(spec: str, env: Mapping[str, str]) -> bool:

@@ -33,13 +33,13 @@ from contextlib import contextmanager
 from typing import Any
 
 from engine.core.errors import ConfigError, ManifestError
+from engine.golang.regexp import RegexpError, compile_go, quote_meta
 
 # apply_setters.go: SetterCommentIdentifier
 SETTER_COMMENT = "# from-param: "
 _SETTER_REF = re.compile(r"\$\{[^}]*\}")  # apply_setters.go: unresolvedSetters
 # constants.KustomizeFilePaths
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
-_GO_META = frozenset("\\.+*?()|[]{}^$")  # regexp.QuoteMeta's special characters
 _FLOW_INDICATORS = frozenset(",?[]{}:#")
 _MAP, _SEQ, _SCALAR, _ALIAS = "map", "seq", "scalar", "alias"
 
@@ -293,24 +293,19 @@ def _clean(text: str) -> str:
     return text.strip().removeprefix("${").removesuffix("}")
 
 
-def _go_quote_meta(text: str) -> str:
-    return "".join("\\" + ch if ch in _GO_META else ch for ch in text)
-
-
 def _current_values(pattern: str, value: str) -> dict[str, str]:
     """apply_setters.go currentSetterValues: names not given, read back from the current value."""
     refs = _SETTER_REF.findall(pattern)
-    regex = _go_quote_meta(pattern)
+    regex = quote_meta(pattern)
     for ref in refs:
-        # (.*) instead of Go's (?P<x>.*): Python refuses a repeated group name
-        regex = regex.replace(_go_quote_meta(ref), "(.*)")
+        regex = regex.replace(quote_meta(ref), "(?P<x>.*)")  # Go's pattern, repeated name and all
     try:
-        found = re.search(regex, value)
-    except re.error:
+        groups = compile_go(regex).find_string_submatch(value)
+    except RegexpError:
         return {}
-    if found is None:
+    if not groups:
         return {}
-    groups = [group or "" for group in found.groups()]
+    groups = groups[1:]
     if len(groups) != len(refs) or "" in groups:
         return {}
     return {_clean(ref): group for ref, group in zip(refs, groups, strict=True)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -31,10 +32,27 @@ def _doc(**profiles_and_base: Any) -> dict[str, Any]:
         ("rend", "render", True),
         ("[", "[", True),  # invalid regex: equality only
         ("[", "x[", False),
+        # Go's regexp (RE2), not Python's re (issue 10)
+        ("^[[:digit:]]+$", "123", True),
+        ("^[[:digit:]]+$", "12:", False),
+        ("^\\pL+-ctx$", "gké-ctx", True),
+        ("prod\\z", "prod\n", False),
+        ("prod$", "prod\n", False),
+        ("(?P<c>gke)_.*", "gke_x", True),
+        ("a\\C", "a\\C", True),  # Go refuses \C: equality only
+        ("a\\C", "xa\\Cx", False),
     ],
 )
 def test_regex_matches(pattern: str, value: str, expected: bool) -> None:
     assert regex_matches(pattern, value) is expected
+
+
+def test_activation_regex_cannot_hang() -> None:
+    start = time.monotonic()
+    ctx = ActivationContext(env={"FOO": "a" * 100_000 + "!"}, kube_context="", command="render")
+    profiles = [{"name": "p", "activation": [{"env": "FOO=^(a+)+$"}]}]
+    assert select_profiles(profiles, [], ctx) == ([], [])
+    assert time.monotonic() - start < 2
 
 
 def test_activation_env_command_kubecontext() -> None:
