@@ -82,20 +82,28 @@ class Node:
 
 
 class _Events:
-    """Event classes and error classes of the available libyaml binding."""
+    """Event classes and error classes of a libyaml event source.
 
-    def __init__(self) -> None:
+    ``c_parser``: libyaml through PyYAML's C binding (fast; yaml.v3's scanner and parser are a
+    Go port of libyaml, so syntax errors and their lines match); otherwise ruamel.yaml's
+    pure-Python port of the same parser.
+    """
+
+    def __init__(self, *, c_parser: bool = True) -> None:
         try:
+            if not c_parser:
+                raise ImportError
             # imported by name: PyYAML ships no type stubs and is optional (ruamel fallback)
             yaml: Any = importlib.import_module("yaml")
-            c_parser: Any = importlib.import_module("yaml._yaml").CParser
+            parser: Any = importlib.import_module("yaml._yaml").CParser
 
-            self.make: Callable[[bytes], Callable[[], Any]] = lambda d: c_parser(d).get_event
+            self.make: Callable[[bytes], Callable[[], Any]] = lambda d: parser(d).get_event
             self.mod: Any = yaml
             self.reader_error: Any = yaml.reader.ReaderError
             self.marked_error: Any = yaml.MarkedYAMLError
             self.scanner_error: Any = yaml.scanner.ScannerError
-        except ImportError:  # pragma: no cover - exercised only without PyYAML's libyaml
+            self.is_c = True
+        except ImportError:
             import ruamel.yaml
             from ruamel.yaml import error, events, reader, scanner
 
@@ -108,6 +116,7 @@ class _Events:
             self.reader_error = reader.ReaderError
             self.marked_error = error.MarkedYAMLError
             self.scanner_error = scanner.ScannerError
+            self.is_c = False
         mod = self.mod
         self.scalar = mod.ScalarEvent
         self.alias = mod.AliasEvent
@@ -122,11 +131,43 @@ class _Events:
 
 _EVENTS: _Events | None = None
 
+# libyaml 0.2.5's successors (bundled by PyYAML 6.0.2+ wheels) refuse nesting deeper than 1000
+# (scanner.c MAX_NESTING_LEVEL); yaml.v3 allows 10000 (scannerc.go max_flow_level/max_indents)
+_LIBYAML_NESTING = "exceeded maximum nesting depth"
+# a libyaml limit that never binds: yaml.v3's own limit (MAX_DEPTH) is checked while composing
+_LIBYAML_NESTING_OFF = 2**31 - 1
+
+
+class _LibyamlTooShallow(Exception):
+    """libyaml refused nesting that yaml.v3 accepts."""
+
 
 def _events() -> _Events:
     global _EVENTS
     if _EVENTS is None:
         _EVENTS = _Events()
+    return _EVENTS
+
+
+def _deeper_events() -> _Events:
+    """An event source without libyaml's own nesting limit, so that only yaml.v3's applies.
+
+    The limit is libyaml's global ``yaml_set_max_nest_level`` (exported by the C extension
+    that bundles libyaml, or by the system libyaml it links); where it cannot be reached, the
+    events come from ruamel.yaml's pure-Python parser, which has no such limit.
+    """
+    global _EVENTS
+    try:
+        import ctypes
+
+        library = ctypes.CDLL(importlib.import_module("yaml._yaml").__file__)
+        set_level = library.yaml_set_max_nest_level
+        set_level.argtypes = [ctypes.c_int]
+        set_level.restype = None
+        set_level(_LIBYAML_NESTING_OFF)
+        _EVENTS = _Events()
+    except (ImportError, OSError, AttributeError, TypeError):
+        _EVENTS = _Events(c_parser=False)
     return _EVENTS
 
 
@@ -160,6 +201,21 @@ def compose(data: bytes, folded: Callable[[str], str] | None = None) -> Iterator
     ``folded``, when given, rewrites the value of every untagged folded (``>``) scalar.
     """
     ev = _events()
+    done = 0
+    while True:
+        try:
+            for index, doc in enumerate(_compose_stream(ev, data, folded)):
+                if index >= done:  # after a retry, the documents already given are skipped
+                    done += 1
+                    yield doc
+            return
+        except _LibyamlTooShallow:
+            ev = _deeper_events()
+
+
+def _compose_stream(
+    ev: _Events, data: bytes, folded: Callable[[str], str] | None
+) -> Iterator[Node]:
     get = ev.make(data)
     try:
         get()  # stream start
@@ -167,9 +223,10 @@ def compose(data: bytes, folded: Callable[[str], str] | None = None) -> Iterator
             event = get()
             if type(event) is ev.stream_end:
                 return
-            doc = _compose_document(ev, get, folded)
-            yield doc
+            yield _compose_document(ev, get, folded)
     except (ev.marked_error, ev.reader_error) as exc:
+        if ev.is_c and getattr(exc, "problem", None) == _LIBYAML_NESTING:
+            raise _LibyamlTooShallow from None
         raise LoadError(_syntax_message(ev, exc)) from None
 
 
