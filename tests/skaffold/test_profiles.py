@@ -192,3 +192,23 @@ def test_kube_context_consistency() -> None:
     )
     with pytest.raises(ConfigError, match='were activated by kube-context "minikube"'):
         apply_profiles(doc, [], ActivationContext(env={}, kube_context="minikube"))
+
+
+@pytest.mark.parametrize(
+    ("build", "kept"),
+    [
+        ({"tagPolicy": {"inputDigest": {}}}, {"tagPolicy": {"inputDigest": {}}}),
+        ({"tagPolicy": {"sha256": {}}, "local": {}}, {"tagPolicy": {"sha256": {}}, "local": {}}),
+        ({"tagPolicy": {"sha256": None}}, {}),  # a nil pointer: omitempty drops it
+        ({"tagPolicy": {}}, {}),  # a zero struct: dropped
+    ],
+)
+def test_patches_keep_pointers_to_empty_structs(build: dict[str, Any], kept: Any) -> None:
+    # yaml.v3 isZero (yaml.go): a non-nil pointer is never zero, so skaffold's yaml.Marshal
+    # before the patches (schema/profiles.go applyProfile) keeps `inputDigest: {}`
+    doc = _doc(
+        build={**build, "artifacts": [{"image": "a"}]},
+        profiles=[{"name": "p", "patches": [{"op": "add", "path": "/build/artifacts/0/context", "value": "x"}]}],  # noqa: E501
+    )
+    result, _ = apply_profiles(doc, ["p"], CTX)
+    assert result["build"] == {**kept, "artifacts": [{"image": "a", "context": "x"}]}
