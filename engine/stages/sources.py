@@ -417,7 +417,11 @@ def _decode_raw_yaml(
         # yamlio prefixes the source: this gives kyaml's "MalformedYAMLError: yaml: line N: ..."
         # string_keys: the visitor decodes each document into map[string]interface{}
         loaded = yamlv3.load_all(
-            _to_bytes(piece), source="MalformedYAMLError", string_keys=True, folded=kyaml.folded
+            _to_bytes(piece),
+            source="MalformedYAMLError",
+            string_keys=True,
+            folded=kyaml.folded,
+            kyaml_empty=True,
         )
         if not loaded or loaded[0] is None:
             continue

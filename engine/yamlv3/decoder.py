@@ -195,16 +195,20 @@ def _syntax_message(ev: _Events, exc: Exception) -> str:
     return f"line {line}: {problem}" if line else str(problem)
 
 
-def compose(data: bytes, folded: Callable[[str], str] | None = None) -> Iterator[Node]:
+def compose(
+    data: bytes, folded: Callable[[str], str] | None = None, *, kyaml_empty: bool = False
+) -> Iterator[Node]:
     """One node tree per document, in order (nothing for a stream without documents).
 
     ``folded``, when given, rewrites the value of every untagged folded (``>``) scalar.
+    ``kyaml_empty``: an untagged empty scalar inside a flow collection or as a mapping key is
+    the empty string, as after kyaml re-encodes the document (see :func:`_kyaml_writes_quoted`).
     """
     ev = _events()
     done = 0
     while True:
         try:
-            for index, doc in enumerate(_compose_stream(ev, data, folded)):
+            for index, doc in enumerate(_compose_stream(ev, data, folded, kyaml_empty)):
                 if index >= done:  # after a retry, the documents already given are skipped
                     done += 1
                     yield doc
@@ -214,7 +218,7 @@ def compose(data: bytes, folded: Callable[[str], str] | None = None) -> Iterator
 
 
 def _compose_stream(
-    ev: _Events, data: bytes, folded: Callable[[str], str] | None
+    ev: _Events, data: bytes, folded: Callable[[str], str] | None, kyaml_empty: bool
 ) -> Iterator[Node]:
     get = ev.make(data)
     try:
@@ -223,7 +227,7 @@ def _compose_stream(
             event = get()
             if type(event) is ev.stream_end:
                 return
-            yield _compose_document(ev, get, folded)
+            yield _compose_document(ev, get, folded, kyaml_empty)
     except (ev.marked_error, ev.reader_error) as exc:
         if ev.is_c and getattr(exc, "problem", None) == _LIBYAML_NESTING:
             raise _LibyamlTooShallow from None
@@ -231,7 +235,10 @@ def _compose_stream(
 
 
 def _compose_document(
-    ev: _Events, next_event: Callable[[], Any], folded: Callable[[str], str] | None = None
+    ev: _Events,
+    next_event: Callable[[], Any],
+    folded: Callable[[str], str] | None = None,
+    kyaml_empty: bool = False,
 ) -> Node:
     doc = Node(DOCUMENT, "", "", 1)
     anchors: dict[str, Node] = {}
@@ -249,6 +256,8 @@ def _compose_document(
             node = _scalar_node(event)
             if folded is not None and event.style == ">" and node.resolved is node.value:
                 node.value = node.resolved = folded(node.value)
+            if kyaml_empty and _kyaml_writes_quoted(event, stack[-1], depth_flow):
+                node.tag, node.resolved = STR_TAG, ""
             if event.anchor is not None:
                 anchors[event.anchor] = node
             stack[-1].children.append(node)
@@ -290,6 +299,21 @@ def _compose_document(
             stack[-1].children.append(node)
         elif kind is ev.doc_end:
             return doc
+
+
+def _kyaml_writes_quoted(event: Any, parent: Node, depth_flow: int) -> bool:
+    """Whether kyaml re-encodes this scalar as ``''`` (so skaffold reads it back as ``""``).
+
+    An untagged empty scalar (``{a: }``, ``{a}``, ``[a: ]``, ``!!set {a, b}``, an empty key)
+    is a null node with an empty value.  kyaml writes it with go.yaml.in/yaml/v3's encoder,
+    which drops the tag (it resolves to null again) and emits an empty plain scalar, and
+    yaml_emitter_select_scalar_style (emitterc.go) single-quotes an empty scalar inside a flow
+    collection or in a simple key's place.  In a block value it stays empty, so null.
+    """
+    if event.value or event.style or (event.tag and event.tag != "!"):
+        return False
+    is_key = parent.kind == MAPPING and len(parent.children) % 2 == 0
+    return depth_flow > 0 or is_key
 
 
 _HINT_CHARS = frozenset("+-0123456789yYnNtTfFoO~.")

@@ -598,3 +598,33 @@ def test_alias_expansion_limit(parser: str) -> None:
         bomb += f"{level}: &{level} [" + ",".join([f"*{prev}"] * 10) + "]\n"
     with pytest.raises(YamlError, match="yaml: document contains excessive aliasing"):
         load_all(bomb)
+
+
+# -- empty scalars after kyaml's re-encoding (issue 15, item 6) --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        # emitterc.go yaml_emitter_select_scalar_style: an empty plain scalar is single-quoted
+        # inside a flow collection or as a simple key, so kyaml's output reads back as ""
+        ("x: {a: }\n", {"x": {"a": ""}}),
+        ("x: {a}\n", {"x": {"a": ""}}),
+        ("x: [a: ]\n", {"x": [{"a": ""}]}),
+        ("x: !!set {a, b}\n", {"x": {"a": "", "b": ""}}),
+        ("x: {a: &e }\ny: *e\n", {"x": {"a": ""}, "y": ""}),
+        ("? \n: v\n", {"": "v"}),
+        # a block value stays empty, so null; a written null or a tag is kept
+        ("x:\n  a:\n", {"x": {"a": None}}),
+        ("x: {a: ~, b: null, c: !!null }\n", {"x": {"a": None, "b": None, "c": None}}),
+        ("x: [1, {}]\n", {"x": [1, {}]}),
+    ],
+)
+def test_kyaml_empty_scalars(text: str, value: Any) -> None:
+    assert load_all(text, kyaml_empty=True) == [value]
+
+
+def test_empty_scalars_without_kyaml_stay_null() -> None:
+    # yaml.v3 alone (skaffold.yaml, parserc.go yaml_parser_process_empty_scalar): null
+    assert load_all("x: {a: }\n") == [{"x": {"a": None}}]
+    assert load_all("x: !!set {a, b}\n") == [{"x": {"a": None, "b": None}}]
