@@ -21,10 +21,10 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.core.errors import YamlError
-from engine.yamlv3.decoder import Decoder, LoadError, TypedKey, compose
+from engine.yamlv3.decoder import Decoder, LoadError, TypedKey, compose, terror_value
 from engine.yamlv3.scalars import Timestamp
 
-__all__ = ["Timestamp", "TypedKey", "dump", "load_all"]
+__all__ = ["Timestamp", "TypedKey", "dump", "load_all", "terror_value"]
 
 
 def load_all(

@@ -358,6 +358,19 @@ def _allowed_alias_ratio(decode_count: int) -> float:
     )
 
 
+def terror_value(text: str) -> str:
+    """How decode.go ``terror`` shows a scalar in "cannot unmarshal !!str `...` into ...".
+
+    A value longer than 10 bytes is cut to its first 7 bytes and ``...`` (bytes, as Go slices
+    the string: a cut inside a character shows as U+FFFD), so an error never prints a whole
+    secret that a manifest glob happened to match.
+    """
+    raw = text.encode("utf-8", "surrogateescape")
+    if len(raw) > 10:
+        return "`" + raw[:7].decode("utf-8", "replace") + "...`"
+    return "`" + text + "`"
+
+
 def go_quote(text: str) -> str:
     """Go's %q / %#v for a string."""
     out = ['"']

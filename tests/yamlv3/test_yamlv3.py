@@ -628,3 +628,18 @@ def test_empty_scalars_without_kyaml_stay_null() -> None:
     # yaml.v3 alone (skaffold.yaml, parserc.go yaml_parser_process_empty_scalar): null
     assert load_all("x: {a: }\n") == [{"x": {"a": None}}]
     assert load_all("x: !!set {a, b}\n") == [{"x": {"a": None, "b": None}}]
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("0123456789", "`0123456789`"),  # 10 bytes: whole
+        ("0123456789a", "`0123456...`"),  # decode.go terror: value[:7] + "..."
+        ("ééééé", "`ééééé`"),  # 10 bytes (5 characters): whole
+        ("éééééé", "`ééé\ufffd...`"),  # 12 bytes: 7 bytes cut the fourth é
+    ],
+)
+def test_type_error_excerpt_is_yaml_v3s(text: str, shown: str) -> None:
+    from engine.yamlv3 import terror_value
+
+    assert terror_value(text) == shown
