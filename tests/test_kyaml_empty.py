@@ -48,3 +48,27 @@ def test_flow_empty_values_render_as_empty_strings(tmp_path: Path) -> None:
         "block": {"a": None},  # a block value is written empty: null again
     }
     assert '    a: ""\n' in text and "    a: null\n" in text
+
+
+KUSTOMIZE_CONFIG = """apiVersion: skaffold/v4beta13
+kind: Config
+manifests:
+  kustomize:
+    paths:
+      - k8s
+"""
+
+
+def test_kustomize_sees_kyamls_rewrite(tmp_path: Path) -> None:
+    # kustomize.go mirrors each manifest and runs ApplySetters.ApplyPath on it (kyaml writes
+    # the file back) before real `kubectl kustomize` reads it
+    (tmp_path / "k8s").mkdir()
+    (tmp_path / "skaffold.yaml").write_text(KUSTOMIZE_CONFIG)
+    (tmp_path / "k8s" / "kustomization.yaml").write_text("resources:\n  - x.yaml\n")
+    (tmp_path / "k8s" / "x.yaml").write_text(MANIFEST)
+    request = RenderRequest(cwd=str(tmp_path), digest_source="tag", env=None)
+    (doc,) = yamlv3.load_all(render(request).text)
+    assert doc["spec"]["map"] == {"a": ""}
+    assert doc["spec"]["key"] == {"a": ""}
+    assert doc["spec"]["set"] == {"a": "", "b": ""}
+    assert doc["spec"]["block"] == {"a": None}

@@ -112,6 +112,19 @@ def _parse(text: str) -> list[_Node | None] | None:
     from engine.yamlv3 import decoder
 
     ev = decoder._events()
+    try:
+        return _parse_events(ev, text)
+    except _TooDeepForLibyaml:
+        return _parse_events(decoder.deeper_events(), text)
+
+
+class _TooDeepForLibyaml(Exception):
+    """libyaml's own nesting limit, lower than yaml.v3's."""
+
+
+def _parse_events(ev: Any, text: str) -> list[_Node | None] | None:
+    from engine.yamlv3 import decoder
+
     get = ev.make(text.encode("utf-8", "surrogateescape"))
     roots: list[_Node | None] = []
     stack: list[_Node] = []
@@ -140,7 +153,9 @@ def _parse(text: str) -> list[_Node | None] | None:
                 node = stack.pop()
                 node.end = event.end_mark.index
                 flow_depth -= node.flow
-    except (ev.marked_error, ev.reader_error):
+    except (ev.marked_error, ev.reader_error) as exc:
+        if decoder.refused_nesting(ev, exc):
+            raise _TooDeepForLibyaml from None
         return None
 
 
@@ -412,9 +427,12 @@ def _untagged(node: _Node) -> bool:
 
 
 def _walk(node: _Node) -> Iterator[_Node]:
-    yield node
-    for child in node.children:
-        yield from _walk(child)
+    """Every node under ``node``, in document order (no recursion: 10000 levels are valid)."""
+    pending = [node]
+    while pending:
+        current = pending.pop()
+        yield current
+        pending.extend(reversed(current.children))
 
 
 def apply_to_pieces(pieces: Sequence[str], setters: Mapping[str, str]) -> list[str]:

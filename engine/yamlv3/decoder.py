@@ -149,7 +149,12 @@ def _events() -> _Events:
     return _EVENTS
 
 
-def _deeper_events() -> _Events:
+def refused_nesting(ev: _Events, exc: Exception) -> bool:
+    """Whether ``exc`` is libyaml's own nesting limit (then retry with :func:`deeper_events`)."""
+    return ev.is_c and getattr(exc, "problem", None) == _LIBYAML_NESTING
+
+
+def deeper_events() -> _Events:
     """An event source without libyaml's own nesting limit, so that only yaml.v3's applies.
 
     The limit is libyaml's global ``yaml_set_max_nest_level`` (exported by the C extension
@@ -214,7 +219,7 @@ def compose(
                     yield doc
             return
         except _LibyamlTooShallow:
-            ev = _deeper_events()
+            ev = deeper_events()
 
 
 def _compose_stream(
@@ -229,7 +234,7 @@ def _compose_stream(
                 return
             yield _compose_document(ev, get, folded, kyaml_empty)
     except (ev.marked_error, ev.reader_error) as exc:
-        if ev.is_c and getattr(exc, "problem", None) == _LIBYAML_NESTING:
+        if refused_nesting(ev, exc):
             raise _LibyamlTooShallow from None
         raise LoadError(_syntax_message(ev, exc)) from None
 
