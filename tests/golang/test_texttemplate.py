@@ -488,3 +488,11 @@ def test_helm_style_values_templates() -> None:
     env = {"IMAGE_REPO_app": "gcr.io/p/app", "IMAGE_TAG_app": "v1@sha256:abc"}
     text = "{{.IMAGE_REPO_app}}:{{.IMAGE_TAG_app}}"
     assert expand(text, env) == "gcr.io/p/app:v1@sha256:abc"
+
+
+@pytest.mark.parametrize("name", ["mustRegexMatch", "mustRegexFind", "regexQuoteMeta"])
+def test_sprig_v3_regex_functions_are_not_defined(name: str) -> None:
+    # skaffold vendors Sprig v2.22 (go.mod), whose regex.go has no must* variants
+    assert error_of(f'{{{{ {name} "a" "a" }}}}') == (
+        f'template: envTemplate:1: function "{name}" not defined'
+    )
