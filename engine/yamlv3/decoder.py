@@ -28,6 +28,7 @@ from engine.yamlv3.scalars import (
 
 DOCUMENT, SEQUENCE, MAPPING, SCALAR, ALIAS = 1, 2, 4, 8, 16
 MAX_DEPTH = 10000  # scannerc.go max_flow_level / max_indents
+_FLOW, _BLOCK, _INDENTLESS = 0, 1, 2
 
 
 class LoadError(Exception):
@@ -248,10 +249,13 @@ def _compose_document(
     doc = Node(DOCUMENT, "", "", 1)
     anchors: dict[str, Node] = {}
     stack: list[Node] = [doc]
-    # open block collections and flow collections, for yaml.v3's depth limits
+    # yaml.v3's depth limits (scannerc.go): the flow level, and the block indentation stack
     depth_block = 0
     depth_flow = 0
-    flow_stack: list[bool] = []
+    # per open collection: _FLOW, _BLOCK, or _INDENTLESS (a block sequence at its parent
+    # mapping's column pushes no indentation: yaml_parser_roll_indent only grows it)
+    open_kinds: list[int] = []
+    columns: list[int] = []
     scalar_t, alias_t = ev.scalar, ev.alias
     map_start_t, seq_start_t = ev.map_start, ev.seq_start
     while True:
@@ -275,15 +279,28 @@ def _compose_document(
                 anchors[event.anchor] = node
             stack[-1].children.append(node)
             stack.append(node)
-            flow = bool(event.flow_style)
-            flow_stack.append(flow)
-            if flow:
+            column = event.start_mark.column
+            if event.flow_style:
+                open_kind = _FLOW
+            elif (
+                not is_map
+                and open_kinds
+                and open_kinds[-1] != _FLOW
+                and stack[-2].kind == MAPPING
+                and columns[-1] == column
+            ):
+                open_kind = _INDENTLESS
+            else:
+                open_kind = _BLOCK
+            open_kinds.append(open_kind)
+            columns.append(column)
+            if open_kind == _FLOW:
                 depth_flow += 1
                 if depth_flow > MAX_DEPTH:
                     raise LoadError(
                         f"line {event.start_mark.line + 1}: exceeded max depth of {MAX_DEPTH}"
                     )
-            else:
+            elif open_kind == _BLOCK:
                 depth_block += 1
                 if depth_block > MAX_DEPTH:
                     raise LoadError(
@@ -291,9 +308,11 @@ def _compose_document(
                     )
         elif kind is ev.map_end or kind is ev.seq_end:
             stack.pop()
-            if flow_stack.pop():
+            columns.pop()
+            open_kind = open_kinds.pop()
+            if open_kind == _FLOW:
                 depth_flow -= 1
-            else:
+            elif open_kind == _BLOCK:
                 depth_block -= 1
         elif kind is alias_t:
             node = Node(ALIAS, "", event.anchor, event.start_mark.line + 1)

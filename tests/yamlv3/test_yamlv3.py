@@ -643,3 +643,16 @@ def test_type_error_excerpt_is_yaml_v3s(text: str, shown: str) -> None:
     from engine.yamlv3 import terror_value
 
     assert terror_value(text) == shown
+
+
+def test_indentless_sequences_do_not_count_toward_the_depth() -> None:
+    # scannerc.go yaml_parser_roll_indent pushes an indentation only for a greater column: a
+    # "- " at its mapping key's column ("a:\n- b") opens no level, so yaml.v3 takes this
+    # document of 12 000 nested collections (6 001 indentation levels)
+    _libyaml_nest_limit(1000)
+    text = "\n".join("  " * i + ("- " if i else "") + "a:" for i in range(6000)) + " x\n"
+    assert _depth(one(text)) == 11999
+    # a "- " indented past its key's column is a level: 5 001 lines of two levels are too many
+    deeper = "\n".join(" " * (3 * i) + "- a:" for i in range(5001)) + " x\n"
+    with pytest.raises(YamlError, match="exceeded max depth of 10000"):
+        load_all(deeper)
