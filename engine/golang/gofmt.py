@@ -13,7 +13,7 @@ import datetime as _dt
 import math
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class StrMap(dict[str, Any]):
@@ -271,15 +271,22 @@ class _Spec:
         self.space = False
         self.width: int | None = None
         self.prec: int | None = None
+        self.bad = False  # the verb does not fit the operand: %!verb(type=value) is written
 
 
 def sprintf(fmt: str, args: Sequence[Any]) -> str:
-    """fmt.Sprintf for the common verbs, with Go's %!verb(type=value) error notation."""
+    """fmt.Sprintf for the common verbs, with Go's %!verb(type=value) error notation.
+
+    The directive syntax is src/fmt/print.go doPrintf's: flags, ``[n]`` argument indexes, a
+    width and a precision (digits or ``*``) limited as Go limits them (``%!(BADWIDTH)``,
+    ``%!(BADPREC)``, ``%!(NOVERB)``, ``%!d(BADINDEX)``, ``%!d(MISSING)``, ``%!(EXTRA ...)``).
+    """
     out: list[str] = []
     i = 0
     argi = 0
-    n = len(fmt)
-    while i < n:
+    end = len(fmt)
+    reordered = False
+    while i < end:
         j = fmt.find("%", i)
         if j < 0:
             out.append(fmt[i:])
@@ -287,7 +294,7 @@ def sprintf(fmt: str, args: Sequence[Any]) -> str:
         out.append(fmt[i:j])
         i = j + 1
         spec = _Spec()
-        while i < n and fmt[i] in "-+# 0":
+        while i < end and fmt[i] in "-+# 0":
             c = fmt[i]
             spec.minus |= c == "-"
             spec.plus |= c == "+"
@@ -295,26 +302,65 @@ def sprintf(fmt: str, args: Sequence[Any]) -> str:
             spec.zero |= c == "0"
             spec.space |= c == " "
             i += 1
-        i, spec.width, argi = _num_or_star(fmt, i, args, argi)
-        if i < n and fmt[i] == ".":
+        index = _arg_number(fmt, i, argi, len(args))
+        argi, i, after_index = index.argi, index.i, index.found
+        reordered |= index.seen
+        good_arg = index.good
+        if fmt.startswith("*", i):
             i += 1
-            i, prec, argi = _num_or_star(fmt, i, args, argi)
-            spec.prec = prec if prec is not None else 0
-        if i >= n:
+            width, argi = _int_from_arg(args, argi)
+            if width is None:
+                out.append("%!(BADWIDTH)")
+            elif width < 0:  # a negative width means left-justify
+                spec.minus, spec.zero, width = True, False, -width
+            spec.width = width
+            after_index = False
+        else:
+            spec.width, i = _parse_num(fmt, i, end)
+            if after_index and spec.width is not None:  # "%[3]2d"
+                good_arg = False
+        if i + 1 < end and fmt[i] == ".":
+            i += 1
+            if after_index:  # "%[3].2d"
+                good_arg = False
+            index = _arg_number(fmt, i, argi, len(args))
+            argi, i, after_index = index.argi, index.i, index.found
+            reordered |= index.seen
+            good_arg &= index.good
+            if fmt.startswith("*", i):
+                i += 1
+                prec, argi = _int_from_arg(args, argi)
+                if prec is not None and prec < 0:
+                    prec = None  # a negative precision argument makes no sense
+                if prec is None:
+                    out.append("%!(BADPREC)")
+                spec.prec = prec
+                after_index = False
+            else:
+                prec, i = _parse_num(fmt, i, end)
+                spec.prec = 0 if prec is None else prec
+        if not after_index:
+            index = _arg_number(fmt, i, argi, len(args))
+            argi, i = index.argi, index.i
+            reordered |= index.seen
+            good_arg &= index.good
+        if i >= end:
             out.append("%!(NOVERB)")
             break
         verb = fmt[i]
         i += 1
-        if verb == "%":
+        if verb == "%":  # absorbs no operand, ignores width and precision
             out.append("%")
-            continue
-        if argi >= len(args):
+        elif not good_arg:
+            out.append(f"%!{verb}(BADINDEX)")
+        elif argi >= len(args):
             out.append(f"%!{verb}(MISSING)")
-            continue
-        arg = args[argi]
-        argi += 1
-        out.append(_pad(_format_verb(verb, arg, spec), spec, verb, arg))
-    if argi < len(args):
+        else:
+            arg = args[argi]
+            argi += 1
+            text = _format_verb(verb, arg, spec)
+            out.append(text if spec.bad else _pad(text, spec, verb, arg))
+    if not reordered and argi < len(args):
         extra = ", ".join(
             "<nil>" if a is None else f"{go_type(a)}={format_value(a)}" for a in args[argi:]
         )
@@ -322,20 +368,66 @@ def sprintf(fmt: str, args: Sequence[Any]) -> str:
     return "".join(out)
 
 
-def _num_or_star(fmt: str, i: int, args: Sequence[Any], argi: int) -> tuple[int, int | None, int]:
-    if i < len(fmt) and fmt[i] == "*":
-        val = args[argi] if argi < len(args) else None
-        return i + 1, val if isinstance(val, int) and not isinstance(val, bool) else None, argi + 1
-    start = i
-    while i < len(fmt) and fmt[i].isdigit():
+# print.go tooLarge: widths and precisions beyond this magnitude are refused
+_MAX_NUM = 1_000_000
+
+
+def _parse_num(fmt: str, i: int, end: int) -> tuple[int | None, int]:
+    """print.go parsenum: (the number or None, the index after it).
+
+    The size check comes before each digit is added, so a number may reach ~10x the limit;
+    one digit more makes it a "crazy long number": no number, and the rest of the format is
+    consumed (so ``%!(NOVERB)`` follows).
+    """
+    num: int | None = None
+    while i < end and "0" <= fmt[i] <= "9":
+        if num is not None and num > _MAX_NUM:
+            return None, end
+        num = (num or 0) * 10 + ord(fmt[i]) - ord("0")
         i += 1
-    return i, int(fmt[start:i]) if i > start else None, argi
+    return num, i
 
 
-def _bad(verb: str, arg: Any) -> str:
+def _int_from_arg(args: Sequence[Any], argi: int) -> tuple[int | None, int]:
+    """print.go intFromArg: the int operand of a ``*`` (None when missing, not an int, or
+    too large) and the next argument."""
+    if argi >= len(args):
+        return None, argi
+    value = args[argi]
+    if not isinstance(value, int) or isinstance(value, bool) or abs(value) > _MAX_NUM:
+        return None, argi + 1
+    return value, argi + 1
+
+
+class _Index(NamedTuple):
+    argi: int  # the argument the next verb or ``*`` takes
+    i: int  # the format index after the ``[n]``
+    found: bool  # a well-formed ``[n]`` (print.go afterIndex)
+    seen: bool  # a ``[`` was there: the arguments are reordered, EXTRA is not reported
+    good: bool  # print.go goodArgNum: False for a bad or out-of-range index
+
+
+def _arg_number(fmt: str, i: int, argi: int, nargs: int) -> _Index:
+    """print.go argNumber + parseArgNumber for a ``[n]`` at ``i`` (1-based ``n``)."""
+    if not fmt.startswith("[", i):
+        return _Index(argi, i, False, False, True)
+    close = fmt.find("]", i + 1)
+    if len(fmt) - i < 3 or close < 0:
+        return _Index(argi, i + 1, False, True, False)
+    number, after = _parse_num(fmt, i + 1, close)
+    if number is None or after != close:
+        return _Index(argi, close + 1, False, True, False)
+    if 0 <= number - 1 < nargs:
+        return _Index(number - 1, close + 1, True, True, True)
+    return _Index(argi, close + 1, True, True, False)
+
+
+def _bad(verb: str, arg: Any, spec: _Spec) -> str:
+    """print.go badVerb: ``%!verb(type=value)``, the width applying to the value inside."""
+    spec.bad = True
     if arg is None:
         return f"%!{verb}(<nil>)"
-    return f"%!{verb}({go_type(arg)}={format_value(arg)})"
+    return f"%!{verb}({go_type(arg)}={_pad(format_value(arg), spec, 'v', arg)})"
 
 
 def _format_verb(verb: str, arg: Any, spec: _Spec) -> str:
@@ -350,9 +442,9 @@ def _format_verb(verb: str, arg: Any, spec: _Spec) -> str:
     if isinstance(arg, (list, tuple)) and verb in "sdqxXfeg":
         return "[" + " ".join(_format_verb(verb, x, spec) for x in arg) + "]"
     if verb == "t":
-        return ("true" if arg else "false") if isinstance(arg, bool) else _bad(verb, arg)
+        return ("true" if arg else "false") if isinstance(arg, bool) else _bad(verb, arg, spec)
     if isinstance(arg, bool):
-        return _bad(verb, arg)
+        return _bad(verb, arg, spec)
     if isinstance(arg, int):
         return _int_verb(verb, arg, spec)
     if isinstance(arg, float):
@@ -362,7 +454,7 @@ def _format_verb(verb: str, arg: Any, spec: _Spec) -> str:
         return _str_verb(verb, text, spec, arg)
     if verb == "s" and isinstance(arg, (Mapping, _dt.datetime)):
         return format_value(arg)
-    return _bad(verb, arg)
+    return _bad(verb, arg, spec)
 
 
 def _int_verb(verb: str, v: int, spec: _Spec) -> str:
@@ -387,9 +479,9 @@ def _int_verb(verb: str, v: int, spec: _Spec) -> str:
     elif verb == "U":
         return f"U+{v:04X}"
     elif verb in "eEfFgG":
-        return _bad(verb, v)
+        return _bad(verb, v, spec)
     else:
-        return _bad(verb, v)
+        return _bad(verb, v, spec)
     if spec.prec is not None and len(body) < spec.prec:
         body = "0" * (spec.prec - len(body)) + body
     return sign + body
@@ -408,7 +500,7 @@ def _float_verb(verb: str, v: float, spec: _Spec) -> str:
     if verb in "gG":
         text = format_float_g(v) if spec.prec is None else _prec_g(v, spec.prec)
         return sign + (text.upper() if verb == "G" else text)
-    return _bad(verb, v)
+    return _bad(verb, v, spec)
 
 
 def _prec_g(v: float, prec: int) -> str:
@@ -428,7 +520,7 @@ def _str_verb(verb: str, s: str, spec: _Spec, arg: Any) -> str:
         sep = " " if spec.space else ""
         text = sep.join(format(b, "02x") for b in data)
         return text.upper() if verb == "X" else text
-    return _bad(verb, arg)
+    return _bad(verb, arg, spec)
 
 
 def _pad(text: str, spec: _Spec, verb: str, arg: Any) -> str:

@@ -29,6 +29,7 @@ from engine.golang.gofmt import (
     is_list,
     to_json,
 )
+from engine.golang.regexp import Regexp, RegexpError, compile_go, must_compile_message
 from engine.golang.templatefuncs import ANY, FuncError, gofunc
 from engine.golang.timeformat import DAY_NAMES, MONTH_NAMES, format_time, parse_time
 
@@ -695,252 +696,48 @@ def _to_decimal(v: Any) -> int:
 
 
 # ---------------------------------------------------------------------------------------------
-# regular expressions: Go RE2 syntax translated to Python's re
+# regular expressions (regex.go): Go's regexp on RE2, see engine.golang.regexp
 
 
-_POSIX = {
-    "alnum": "0-9A-Za-z",
-    "alpha": "A-Za-z",
-    "ascii": "\\x00-\\x7F",
-    "blank": "\\t ",
-    "cntrl": "\\x00-\\x1F\\x7F",
-    "digit": "0-9",
-    "graph": "!-~",
-    "lower": "a-z",
-    "print": " -~",
-    "punct": "!-/:-@\\[-`{-~",
-    "space": "\\t\\n\\v\\f\\r ",
-    "upper": "A-Z",
-    "word": "0-9A-Za-z_",
-    "xdigit": "0-9A-Fa-f",
-}
-_UNICODE_CLASSES = {"L": "[^\\W\\d_]", "N": "\\d", "Lu": "[A-Z]", "Ll": "[a-z]"}
-
-
-def go_regexp(pattern: str) -> re.Pattern[str]:
-    """Compile an RE2 pattern with Python's re, translating the syntax that differs."""
+def _must_compile(regex: str) -> Regexp:
+    """regexp.MustCompile: its panic is the template's ``error calling <func>: ...``."""
     try:
-        return re.compile(_translate(pattern))
-    except (re.error, ValueError) as exc:
-        raise FuncError(
-            f"regexp: Compile({go_backquote(pattern)}): error parsing regexp: {exc}"
-        ) from None
-
-
-def go_backquote(s: str) -> str:
-    return "`" + s + "`" if "`" not in s else go_quote(s)
-
-
-def _translate(p: str) -> str:
-    out: list[str] = []
-    i = 0
-    in_class = False
-    multiline = False
-    while i < len(p):
-        c = p[i]
-        if c == "\\" and i + 1 < len(p):
-            e = p[i + 1]
-            if e == "z":
-                out.append("\\Z")
-            elif e == "Z":
-                raise ValueError("invalid escape sequence: `\\Z`")
-            elif e == "Q":
-                end = p.find("\\E", i + 2)
-                lit = p[i + 2 :] if end < 0 else p[i + 2 : end]
-                out.append(re.escape(lit))
-                i = len(p) if end < 0 else end + 2
-                continue
-            elif e in "pP":
-                name, size = (
-                    (p[i + 3 : p.find("}", i)], p.find("}", i) + 1 - i)
-                    if p[i + 2 : i + 3] == "{"
-                    else (p[i + 2 : i + 3], 3)
-                )
-                cls = _UNICODE_CLASSES.get(name)
-                if cls is None:
-                    raise ValueError(f"invalid character class range: `\\p{{{name}}}`")
-                if e == "P":
-                    cls = (
-                        "[^" + cls[1:]
-                        if cls.startswith("[") and not cls.startswith("[^")
-                        else "\\D"
-                        if cls == "\\d"
-                        else "[\\W\\d_]"
-                    )
-                out.append(cls if not in_class else cls.strip("[]"))
-                i += size
-                continue
-            else:
-                out.append(p[i : i + 2])
-            i += 2
-            continue
-        if in_class:
-            if p.startswith("[:", i):
-                end = p.find(":]", i)
-                if end > 0:
-                    name = p[i + 2 : end]
-                    neg = name.startswith("^")
-                    body = _POSIX.get(name.lstrip("^"))
-                    if body is not None and not neg:
-                        out.append(body)
-                        i = end + 2
-                        continue
-            if c == "]":
-                in_class = False
-            elif c == "[":
-                out.append("\\[")
-                i += 1
-                continue
-            out.append(c)
-            i += 1
-            continue
-        if c == "[":
-            in_class = True
-            out.append(c)
-            i += 1
-            if i < len(p) and p[i] == "^":
-                out.append("^")
-                i += 1
-            if i < len(p) and p[i] == "]":
-                out.append("\\]")
-                i += 1
-            continue
-        if p.startswith("(?P<", i) or p.startswith("(?<", i):
-            out.append("(?P<")
-            i += 4 if p.startswith("(?P<", i) else 3
-            continue
-        if p.startswith("(?", i):
-            m = re.match(r"\(\?([imsU-]*)([):])", p[i:])
-            if m and "m" in m.group(1).split("-")[0]:
-                multiline = True
-        if c == "$" and not multiline:
-            out.append("(?!(?s:.))")  # Go's $ without (?m) matches only at the very end
-            i += 1
-            continue
-        out.append(c)
-        i += 1
-    return "".join(out)
-
-
-def _find_all(rx: re.Pattern[str], s: str, n: int) -> list[re.Match[str]]:
-    """Go's allMatches: no empty match right after a previous match."""
-    out: list[re.Match[str]] = []
-    pos = 0
-    prev_end = -1
-    while (n < 0 or len(out) < n) and pos <= len(s):
-        m = rx.search(s, pos)
-        if m is None:
-            break
-        accept = True
-        if m.end() == m.start():
-            if m.start() == prev_end:
-                accept = False
-            pos = m.end() + 1
-        else:
-            pos = m.end()
-        prev_end = m.end()
-        if accept:
-            out.append(m)
-    return out
-
-
-def go_expand(template: str, m: re.Match[str]) -> str:
-    """regexp.Expand: $1, ${1}, $name, ${name}, $$."""
-    out: list[str] = []
-    i = 0
-    while i < len(template):
-        c = template[i]
-        if c != "$" or i + 1 >= len(template):
-            out.append(c)
-            i += 1
-            continue
-        if template[i + 1] == "$":
-            out.append("$")
-            i += 2
-            continue
-        brace = template[i + 1] == "{"
-        j = i + 2 if brace else i + 1
-        k = j
-        while k < len(template) and (template[k].isalnum() or template[k] == "_"):
-            k += 1
-        name = template[j:k]
-        if not name or (brace and (k >= len(template) or template[k] != "}")):
-            out.append("$")
-            i += 1
-            continue
-        i = k + 1 if brace else k
-        out.append(_group(m, name))
-    return "".join(out)
-
-
-def _group(m: re.Match[str], name: str) -> str:
-    try:
-        if name.isdigit():
-            idx = int(name)
-            return (m.group(idx) or "") if idx <= (m.re.groups) else ""
-        return m.group(name) or ""
-    except IndexError:
-        return ""
-
-
-def _replace_all(rx: re.Pattern[str], src: str, repl: Callable[[re.Match[str]], str]) -> str:
-    out: list[str] = []
-    last = 0
-    for m in _find_all(rx, src, -1):
-        out.append(src[last : m.start()])
-        out.append(repl(m))
-        last = m.end()
-    out.append(src[last:])
-    return "".join(out)
+        return compile_go(regex)
+    except RegexpError as exc:
+        raise FuncError(must_compile_message(regex, exc)) from None
 
 
 @gofunc("string", "string")
 def regex_match(regex: str, s: str) -> bool:
-    try:
-        return go_regexp(regex).search(s) is not None
-    except FuncError:
+    try:  # regexp.MatchString: a bad pattern is just no match
+        return compile_go(regex).match_string(s)
+    except RegexpError:
         return False
 
 
 @gofunc("string", "string", "int")
 def regex_find_all(regex: str, s: str, n: int) -> StrList:
-    return StrList(m.group(0) for m in _find_all(go_regexp(regex), s, n))
+    return StrList(_must_compile(regex).find_all_string(s, n) or ())
 
 
 @gofunc("string", "string")
 def regex_find(regex: str, s: str) -> str:
-    m = go_regexp(regex).search(s)
-    return m.group(0) if m else ""
+    return _must_compile(regex).find_string(s)
 
 
 @gofunc("string", "string", "string")
 def regex_replace_all(regex: str, s: str, repl: str) -> str:
-    return _replace_all(go_regexp(regex), s, lambda m: go_expand(repl, m))
+    return _must_compile(regex).replace_all_string(s, repl)
 
 
 @gofunc("string", "string", "string")
 def regex_replace_all_literal(regex: str, s: str, repl: str) -> str:
-    return _replace_all(go_regexp(regex), s, lambda m: repl)
+    return _must_compile(regex).replace_all_literal_string(s, repl)
 
 
 @gofunc("string", "string", "int")
 def regex_split(regex: str, s: str, n: int) -> StrList:
-    if n == 0:
-        return StrList()
-    if regex and not s:
-        return StrList([""])
-    parts = StrList()
-    beg = end = 0
-    for m in _find_all(go_regexp(regex), s, n):
-        if n > 0 and len(parts) == n - 1:
-            break
-        end = m.start()
-        if m.end() != 0:
-            parts.append(s[beg:end])
-        beg = m.end()
-    if end != len(s):
-        parts.append(s[beg:])
-    return parts
+    return StrList(_must_compile(regex).split(s, n) or ())
 
 
 # ---------------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from engine.skaffold.upgrade import (
     schema_types,
     upgrade,
 )
+from engine.yamlv3 import terror_value
 
 Doc = dict[str, Any]
 
@@ -287,8 +288,7 @@ class _Checker:
         tag = _short_tag(value)
         text = ""
         if tag not in ("!!map", "!!seq"):
-            raw = _scalar_text(value)
-            text = f" `{raw[:7]}...`" if len(raw) > 10 else f" `{raw}`"
+            text = " " + terror_value(_scalar_text(value))  # at most 7 bytes, as yaml.v3
         self.errors.append(
             f"line {line}: cannot unmarshal {tag}{text} into {_go_type(typ, self.pkg)}"
         )

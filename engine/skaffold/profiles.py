@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 from engine.core.errors import ConfigError
+from engine.golang.regexp import RegexpError, compile_go
 from engine.skaffold.upgrade import flat_fields, schema_types
 
 _PKG = "latest"
@@ -40,10 +41,10 @@ def _regex_match(pattern: str, value: str) -> bool:
     if pattern == value:
         return True
     try:
-        compiled = re.compile(pattern)
-    except re.error:
+        compiled = compile_go(pattern)  # Go's regexp (RE2): Go's syntax, linear time
+    except RegexpError:
         return False  # not a valid regexp: skaffold falls back to string equality
-    return compiled.search(value) is not None
+    return compiled.match_string(value)
 
 
 def _env_triggers(spec: str, env: Mapping[str, str]) -> bool:
@@ -438,18 +439,29 @@ def marshal_view(value: Any, typ: str) -> Any:
             if key not in value:
                 continue
             item = marshal_view(value[key], ftyp)
-            keep = "required" in flags or ("ptr" in flags and item is not None)
-            if keep or not _is_zero_marshal(item, ftyp):
+            if "required" in flags or not _is_zero_marshal(item, ftyp, flags):
                 out[key] = item
         return out
     return copy.deepcopy(value)
 
 
-def _is_zero_marshal(value: Any, typ: str) -> bool:
+def _is_zero_marshal(value: Any, typ: str, flags: tuple[str, ...] = ()) -> bool:
+    """yaml.v3's isZero (yaml.go) of a field as Go holds it, for ``omitempty``.
+
+    A non-nil pointer is never zero, even to an empty struct: ``tagPolicy: {inputDigest: {}}``
+    is marshalled as it is (so it survives a profile's patches), while a struct is zero only
+    when each of its fields is.
+    """
     if value is None:
         return True
+    if "ptr" in flags:
+        return False
     if isinstance(value, dict) and typ in schema_types(_PKG):
-        return all(_is_zero_marshal(v, "") for v in value.values())
+        fields = flat_fields(_PKG, typ)
+        return all(
+            _is_zero_marshal(item, fields[key][1], fields[key][2]) if key in fields else False
+            for key, item in value.items()
+        )
     return _is_zero(value)
 
 

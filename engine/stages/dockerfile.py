@@ -19,6 +19,7 @@ from typing import Any
 
 from engine.core.errors import BuildError
 from engine.golang import filepath
+from engine.golang.regexp import Regexp, RegexpError, compile_go
 
 # Image configuration lookup (``WorkingDir``, ``OnBuild``) for a base image reference.
 ImageConfigFn = Callable[[str], Mapping[str, Any]]
@@ -638,7 +639,7 @@ class _Pattern:
     text: str
     exclusion: bool
     kind: str  # exact, prefix, suffix, regexp
-    regex: re.Pattern[str] | None
+    regex: Regexp | None
 
     def match(self, path: str) -> bool:
         if self.kind == "exact":
@@ -650,7 +651,7 @@ class _Pattern:
             if path.endswith(suffix):
                 return True
             return suffix.startswith("/") and path == suffix[1:]
-        return self.regex is not None and self.regex.match(path) is not None
+        return self.regex is not None and self.regex.match_string(path)
 
 
 class PatternMatcher:
@@ -732,7 +733,7 @@ def _compile_pattern(text: str, exclusion: bool) -> _Pattern:
                 i += 1
                 kind = "regexp"
             else:
-                reg.append("\\\\")
+                reg.append("\\")  # left alone: a bad regexp if the pattern is one
         elif ch in "[]":
             reg.append(ch)
             kind = "regexp"
@@ -742,8 +743,8 @@ def _compile_pattern(text: str, exclusion: bool) -> _Pattern:
     regex = None
     if kind == "regexp":
         try:
-            regex = re.compile("".join(reg) + r"\Z", re.S)
-        except re.error as exc:
+            regex = compile_go("^" + "".join(reg) + "$")  # moby compiles it with Go's regexp
+        except RegexpError as exc:
             raise DockerfileError(f"invalid exclude patterns: {exc}") from None
     return _Pattern(text, exclusion, kind, regex)
 

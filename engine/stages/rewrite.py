@@ -351,15 +351,17 @@ def _replacement(value: str, tags: Mapping[str, str]) -> str | None:
     return tags.get(base)
 
 
-def _check_document(doc: Any) -> None:
+def check_document(doc: Any) -> None:
+    """A document the visitor decodes into ``map[string]interface{}``: a mapping, or the
+    yaml.v3 TypeError skaffold reports (visitor.go Visit)."""
     if isinstance(doc, dict):
         return
     if isinstance(doc, list):
         what = "!!seq"
     else:
-        text = _scalar_value_text(doc)
-        shown = text[:7] + "..." if len(text) > 10 else text
-        what = f"!!{_scalar_tag(doc)} `{shown}`"
+        from engine.yamlv3 import terror_value
+
+        what = f"!!{_scalar_tag(doc)} {terror_value(_scalar_value_text(doc))}"
     # yaml.v3 TypeError; the line is the document's first line (documents arrive one by one)
     raise ManifestError(
         "replacing images in manifest: reading Kubernetes YAML: yaml: unmarshal errors:\n"
@@ -390,7 +392,7 @@ def replace_images(
     for doc in docs:
         if doc is None:
             continue
-        _check_document(doc)
+        check_document(doc)
         if not doc:
             continue
         with _deep_recursion():

@@ -33,13 +33,13 @@ from contextlib import contextmanager
 from typing import Any
 
 from engine.core.errors import ConfigError, ManifestError
+from engine.golang.regexp import RegexpError, compile_go, quote_meta
 
 # apply_setters.go: SetterCommentIdentifier
 SETTER_COMMENT = "# from-param: "
 _SETTER_REF = re.compile(r"\$\{[^}]*\}")  # apply_setters.go: unresolvedSetters
 # constants.KustomizeFilePaths
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
-_GO_META = frozenset("\\.+*?()|[]{}^$")  # regexp.QuoteMeta's special characters
 _FLOW_INDICATORS = frozenset(",?[]{}:#")
 _MAP, _SEQ, _SCALAR, _ALIAS = "map", "seq", "scalar", "alias"
 
@@ -112,6 +112,19 @@ def _parse(text: str) -> list[_Node | None] | None:
     from engine.yamlv3 import decoder
 
     ev = decoder._events()
+    try:
+        return _parse_events(ev, text)
+    except _TooDeepForLibyaml:
+        return _parse_events(decoder.deeper_events(), text)
+
+
+class _TooDeepForLibyaml(Exception):
+    """libyaml's own nesting limit, lower than yaml.v3's."""
+
+
+def _parse_events(ev: Any, text: str) -> list[_Node | None] | None:
+    from engine.yamlv3 import decoder
+
     get = ev.make(text.encode("utf-8", "surrogateescape"))
     roots: list[_Node | None] = []
     stack: list[_Node] = []
@@ -140,7 +153,9 @@ def _parse(text: str) -> list[_Node | None] | None:
                 node = stack.pop()
                 node.end = event.end_mark.index
                 flow_depth -= node.flow
-    except (ev.marked_error, ev.reader_error):
+    except (ev.marked_error, ev.reader_error) as exc:
+        if decoder.refused_nesting(ev, exc):
+            raise _TooDeepForLibyaml from None
         return None
 
 
@@ -293,24 +308,19 @@ def _clean(text: str) -> str:
     return text.strip().removeprefix("${").removesuffix("}")
 
 
-def _go_quote_meta(text: str) -> str:
-    return "".join("\\" + ch if ch in _GO_META else ch for ch in text)
-
-
 def _current_values(pattern: str, value: str) -> dict[str, str]:
     """apply_setters.go currentSetterValues: names not given, read back from the current value."""
     refs = _SETTER_REF.findall(pattern)
-    regex = _go_quote_meta(pattern)
+    regex = quote_meta(pattern)
     for ref in refs:
-        # (.*) instead of Go's (?P<x>.*): Python refuses a repeated group name
-        regex = regex.replace(_go_quote_meta(ref), "(.*)")
+        regex = regex.replace(quote_meta(ref), "(?P<x>.*)")  # Go's pattern, repeated name and all
     try:
-        found = re.search(regex, value)
-    except re.error:
+        groups = compile_go(regex).find_string_submatch(value)
+    except RegexpError:
         return {}
-    if found is None:
+    if not groups:
         return {}
-    groups = [group or "" for group in found.groups()]
+    groups = groups[1:]
     if len(groups) != len(refs) or "" in groups:
         return {}
     return {_clean(ref): group for ref, group in zip(refs, groups, strict=True)}
@@ -417,9 +427,12 @@ def _untagged(node: _Node) -> bool:
 
 
 def _walk(node: _Node) -> Iterator[_Node]:
-    yield node
-    for child in node.children:
-        yield from _walk(child)
+    """Every node under ``node``, in document order (no recursion: 10000 levels are valid)."""
+    pending = [node]
+    while pending:
+        current = pending.pop()
+        yield current
+        pending.extend(reversed(current.children))
 
 
 def apply_to_pieces(pieces: Sequence[str], setters: Mapping[str, str]) -> list[str]:

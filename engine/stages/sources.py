@@ -417,7 +417,11 @@ def _decode_raw_yaml(
         # yamlio prefixes the source: this gives kyaml's "MalformedYAMLError: yaml: line N: ..."
         # string_keys: the visitor decodes each document into map[string]interface{}
         loaded = yamlv3.load_all(
-            _to_bytes(piece), source="MalformedYAMLError", string_keys=True, folded=kyaml.folded
+            _to_bytes(piece),
+            source="MalformedYAMLError",
+            string_keys=True,
+            folded=kyaml.folded,
+            kyaml_empty=True,
         )
         if not loaded or loaded[0] is None:
             continue
@@ -554,30 +558,16 @@ def _decode_entries(entries: Sequence[str]) -> list[Any]:
 
 def _visitor_filter(docs: Sequence[Any]) -> list[Any]:
     """Drop null and ``{}`` documents and reject non-mappings, as ``ManifestList.Visit`` does."""
+    from engine.stages.rewrite import check_document
+
     kept: list[Any] = []
     for doc in docs:
         if doc is None:
             continue
-        if not isinstance(doc, dict):
-            raise ManifestError(
-                f"{_VISITOR_ERROR}: yaml: unmarshal errors: cannot unmarshal"
-                f" {_yaml_tag(doc)} into map[string]interface {{}}"
-            )
+        check_document(doc)
         if doc:
             kept.append(doc)
     return kept
-
-
-def _yaml_tag(value: Any) -> str:
-    if isinstance(value, list):
-        return "!!seq"
-    if isinstance(value, bool):
-        return f"!!bool `{str(value).lower()}`"
-    if isinstance(value, int):
-        return f"!!int `{value}`"
-    if isinstance(value, float):
-        return f"!!float `{value}`"
-    return f"!!str `{value}`"
 
 
 # --- helpers ------------------------------------------------------------------------------------

@@ -21,10 +21,10 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.core.errors import YamlError
-from engine.yamlv3.decoder import Decoder, LoadError, TypedKey, compose
+from engine.yamlv3.decoder import Decoder, LoadError, TypedKey, compose, terror_value
 from engine.yamlv3.scalars import Timestamp
 
-__all__ = ["Timestamp", "TypedKey", "dump", "load_all"]
+__all__ = ["Timestamp", "TypedKey", "dump", "load_all", "terror_value"]
 
 
 def load_all(
@@ -33,6 +33,7 @@ def load_all(
     source: str = "<input>",
     string_keys: bool = False,
     folded: Callable[[str], str] | None = None,
+    kyaml_empty: bool = False,
 ) -> list[Any]:
     """Every YAML document in ``data``, decoded as yaml.v3 decodes into ``interface{}``.
 
@@ -47,11 +48,13 @@ def load_all(
     (how skaffold reads manifests): its keys are their source text (``0x10: a`` keeps the key
     ``"0x10"``) and entries with a null key are left out.  ``folded`` rewrites the value of
     every untagged folded (``>``) block scalar (engine.stages.sources: kyaml's re-encoding).
+    ``kyaml_empty``: untagged empty scalars in flow collections and keys are ``""``, as after
+    kyaml's re-encoding (``{a: }`` reads as ``{"a": ""}``).
     """
     raw = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else bytes(data)
     documents: list[Any] = []
     try:
-        for node in compose(raw, folded):
+        for node in compose(raw, folded, kyaml_empty=kyaml_empty):
             documents.append(
                 Decoder(string_keys=string_keys).document(node) if node is not None else None
             )

@@ -28,6 +28,7 @@ from engine.yamlv3.scalars import (
 
 DOCUMENT, SEQUENCE, MAPPING, SCALAR, ALIAS = 1, 2, 4, 8, 16
 MAX_DEPTH = 10000  # scannerc.go max_flow_level / max_indents
+_FLOW, _BLOCK, _INDENTLESS = 0, 1, 2
 
 
 class LoadError(Exception):
@@ -82,20 +83,28 @@ class Node:
 
 
 class _Events:
-    """Event classes and error classes of the available libyaml binding."""
+    """Event classes and error classes of a libyaml event source.
 
-    def __init__(self) -> None:
+    ``c_parser``: libyaml through PyYAML's C binding (fast; yaml.v3's scanner and parser are a
+    Go port of libyaml, so syntax errors and their lines match); otherwise ruamel.yaml's
+    pure-Python port of the same parser.
+    """
+
+    def __init__(self, *, c_parser: bool = True) -> None:
         try:
+            if not c_parser:
+                raise ImportError
             # imported by name: PyYAML ships no type stubs and is optional (ruamel fallback)
             yaml: Any = importlib.import_module("yaml")
-            c_parser: Any = importlib.import_module("yaml._yaml").CParser
+            parser: Any = importlib.import_module("yaml._yaml").CParser
 
-            self.make: Callable[[bytes], Callable[[], Any]] = lambda d: c_parser(d).get_event
+            self.make: Callable[[bytes], Callable[[], Any]] = lambda d: parser(d).get_event
             self.mod: Any = yaml
             self.reader_error: Any = yaml.reader.ReaderError
             self.marked_error: Any = yaml.MarkedYAMLError
             self.scanner_error: Any = yaml.scanner.ScannerError
-        except ImportError:  # pragma: no cover - exercised only without PyYAML's libyaml
+            self.is_c = True
+        except ImportError:
             import ruamel.yaml
             from ruamel.yaml import error, events, reader, scanner
 
@@ -108,6 +117,7 @@ class _Events:
             self.reader_error = reader.ReaderError
             self.marked_error = error.MarkedYAMLError
             self.scanner_error = scanner.ScannerError
+            self.is_c = False
         mod = self.mod
         self.scalar = mod.ScalarEvent
         self.alias = mod.AliasEvent
@@ -122,11 +132,48 @@ class _Events:
 
 _EVENTS: _Events | None = None
 
+# libyaml 0.2.5's successors (bundled by PyYAML 6.0.2+ wheels) refuse nesting deeper than 1000
+# (scanner.c MAX_NESTING_LEVEL); yaml.v3 allows 10000 (scannerc.go max_flow_level/max_indents)
+_LIBYAML_NESTING = "exceeded maximum nesting depth"
+# a libyaml limit that never binds: yaml.v3's own limit (MAX_DEPTH) is checked while composing
+_LIBYAML_NESTING_OFF = 2**31 - 1
+
+
+class _LibyamlTooShallow(Exception):
+    """libyaml refused nesting that yaml.v3 accepts."""
+
 
 def _events() -> _Events:
     global _EVENTS
     if _EVENTS is None:
         _EVENTS = _Events()
+    return _EVENTS
+
+
+def refused_nesting(ev: _Events, exc: Exception) -> bool:
+    """Whether ``exc`` is libyaml's own nesting limit (then retry with :func:`deeper_events`)."""
+    return ev.is_c and getattr(exc, "problem", None) == _LIBYAML_NESTING
+
+
+def deeper_events() -> _Events:
+    """An event source without libyaml's own nesting limit, so that only yaml.v3's applies.
+
+    The limit is libyaml's global ``yaml_set_max_nest_level`` (exported by the C extension
+    that bundles libyaml, or by the system libyaml it links); where it cannot be reached, the
+    events come from ruamel.yaml's pure-Python parser, which has no such limit.
+    """
+    global _EVENTS
+    try:
+        import ctypes
+
+        library = ctypes.CDLL(importlib.import_module("yaml._yaml").__file__)
+        set_level = library.yaml_set_max_nest_level
+        set_level.argtypes = [ctypes.c_int]
+        set_level.restype = None
+        set_level(_LIBYAML_NESTING_OFF)
+        _EVENTS = _Events()
+    except (ImportError, OSError, AttributeError, TypeError):
+        _EVENTS = _Events(c_parser=False)
     return _EVENTS
 
 
@@ -154,12 +201,31 @@ def _syntax_message(ev: _Events, exc: Exception) -> str:
     return f"line {line}: {problem}" if line else str(problem)
 
 
-def compose(data: bytes, folded: Callable[[str], str] | None = None) -> Iterator[Node]:
+def compose(
+    data: bytes, folded: Callable[[str], str] | None = None, *, kyaml_empty: bool = False
+) -> Iterator[Node]:
     """One node tree per document, in order (nothing for a stream without documents).
 
     ``folded``, when given, rewrites the value of every untagged folded (``>``) scalar.
+    ``kyaml_empty``: an untagged empty scalar inside a flow collection or as a mapping key is
+    the empty string, as after kyaml re-encodes the document (see :func:`_kyaml_writes_quoted`).
     """
     ev = _events()
+    done = 0
+    while True:
+        try:
+            for index, doc in enumerate(_compose_stream(ev, data, folded, kyaml_empty)):
+                if index >= done:  # after a retry, the documents already given are skipped
+                    done += 1
+                    yield doc
+            return
+        except _LibyamlTooShallow:
+            ev = deeper_events()
+
+
+def _compose_stream(
+    ev: _Events, data: bytes, folded: Callable[[str], str] | None, kyaml_empty: bool
+) -> Iterator[Node]:
     get = ev.make(data)
     try:
         get()  # stream start
@@ -167,22 +233,29 @@ def compose(data: bytes, folded: Callable[[str], str] | None = None) -> Iterator
             event = get()
             if type(event) is ev.stream_end:
                 return
-            doc = _compose_document(ev, get, folded)
-            yield doc
+            yield _compose_document(ev, get, folded, kyaml_empty)
     except (ev.marked_error, ev.reader_error) as exc:
+        if refused_nesting(ev, exc):
+            raise _LibyamlTooShallow from None
         raise LoadError(_syntax_message(ev, exc)) from None
 
 
 def _compose_document(
-    ev: _Events, next_event: Callable[[], Any], folded: Callable[[str], str] | None = None
+    ev: _Events,
+    next_event: Callable[[], Any],
+    folded: Callable[[str], str] | None = None,
+    kyaml_empty: bool = False,
 ) -> Node:
     doc = Node(DOCUMENT, "", "", 1)
     anchors: dict[str, Node] = {}
     stack: list[Node] = [doc]
-    # open block collections and flow collections, for yaml.v3's depth limits
+    # yaml.v3's depth limits (scannerc.go): the flow level, and the block indentation stack
     depth_block = 0
     depth_flow = 0
-    flow_stack: list[bool] = []
+    # per open collection: _FLOW, _BLOCK, or _INDENTLESS (a block sequence at its parent
+    # mapping's column pushes no indentation: yaml_parser_roll_indent only grows it)
+    open_kinds: list[int] = []
+    columns: list[int] = []
     scalar_t, alias_t = ev.scalar, ev.alias
     map_start_t, seq_start_t = ev.map_start, ev.seq_start
     while True:
@@ -192,6 +265,8 @@ def _compose_document(
             node = _scalar_node(event)
             if folded is not None and event.style == ">" and node.resolved is node.value:
                 node.value = node.resolved = folded(node.value)
+            if kyaml_empty and _kyaml_writes_quoted(event, stack[-1], depth_flow):
+                node.tag, node.resolved = STR_TAG, ""
             if event.anchor is not None:
                 anchors[event.anchor] = node
             stack[-1].children.append(node)
@@ -204,15 +279,28 @@ def _compose_document(
                 anchors[event.anchor] = node
             stack[-1].children.append(node)
             stack.append(node)
-            flow = bool(event.flow_style)
-            flow_stack.append(flow)
-            if flow:
+            column = event.start_mark.column
+            if event.flow_style:
+                open_kind = _FLOW
+            elif (
+                not is_map
+                and open_kinds
+                and open_kinds[-1] != _FLOW
+                and stack[-2].kind == MAPPING
+                and columns[-1] == column
+            ):
+                open_kind = _INDENTLESS
+            else:
+                open_kind = _BLOCK
+            open_kinds.append(open_kind)
+            columns.append(column)
+            if open_kind == _FLOW:
                 depth_flow += 1
                 if depth_flow > MAX_DEPTH:
                     raise LoadError(
                         f"line {event.start_mark.line + 1}: exceeded max depth of {MAX_DEPTH}"
                     )
-            else:
+            elif open_kind == _BLOCK:
                 depth_block += 1
                 if depth_block > MAX_DEPTH:
                     raise LoadError(
@@ -220,9 +308,11 @@ def _compose_document(
                     )
         elif kind is ev.map_end or kind is ev.seq_end:
             stack.pop()
-            if flow_stack.pop():
+            columns.pop()
+            open_kind = open_kinds.pop()
+            if open_kind == _FLOW:
                 depth_flow -= 1
-            else:
+            elif open_kind == _BLOCK:
                 depth_block -= 1
         elif kind is alias_t:
             node = Node(ALIAS, "", event.anchor, event.start_mark.line + 1)
@@ -233,6 +323,21 @@ def _compose_document(
             stack[-1].children.append(node)
         elif kind is ev.doc_end:
             return doc
+
+
+def _kyaml_writes_quoted(event: Any, parent: Node, depth_flow: int) -> bool:
+    """Whether kyaml re-encodes this scalar as ``''`` (so skaffold reads it back as ``""``).
+
+    An untagged empty scalar (``{a: }``, ``{a}``, ``[a: ]``, ``!!set {a, b}``, an empty key)
+    is a null node with an empty value.  kyaml writes it with go.yaml.in/yaml/v3's encoder,
+    which drops the tag (it resolves to null again) and emits an empty plain scalar, and
+    yaml_emitter_select_scalar_style (emitterc.go) single-quotes an empty scalar inside a flow
+    collection or in a simple key's place.  In a block value it stays empty, so null.
+    """
+    if event.value or event.style or (event.tag and event.tag != "!"):
+        return False
+    is_key = parent.kind == MAPPING and len(parent.children) % 2 == 0
+    return depth_flow > 0 or is_key
 
 
 _HINT_CHARS = frozenset("+-0123456789yYnNtTfFoO~.")
@@ -275,6 +380,19 @@ def _allowed_alias_ratio(decode_count: int) -> float:
     return 0.99 - 0.89 * (
         (decode_count - _ALIAS_RATIO_LOW) / (_ALIAS_RATIO_HIGH - _ALIAS_RATIO_LOW)
     )
+
+
+def terror_value(text: str) -> str:
+    """How decode.go ``terror`` shows a scalar in "cannot unmarshal !!str `...` into ...".
+
+    A value longer than 10 bytes is cut to its first 7 bytes and ``...`` (bytes, as Go slices
+    the string: a cut inside a character shows as U+FFFD), so an error never prints a whole
+    secret that a manifest glob happened to match.
+    """
+    raw = text.encode("utf-8", "surrogateescape")
+    if len(raw) > 10:
+        return "`" + raw[:7].decode("utf-8", "replace") + "...`"
+    return "`" + text + "`"
 
 
 def go_quote(text: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import pytest
 
@@ -169,10 +170,31 @@ def test_parse_errors(text: str, msg: str) -> None:
             'error calling cmd: running [sh -c exit 3]\n - stdout: ""\n - stderr: ""\n'
             " - cause: exit status 3",
         ),
+        (  # regexp.MustCompile's panic, with Go's (RE2's) parse error
+            '{{ regexFind "a**" "x" }}',
+            'template: envTemplate:1:3: executing "envTemplate" at <regexFind "a**" "x">: '
+            "error calling regexFind: regexp: Compile(`a**`): error parsing regexp: "
+            "invalid nested repetition operator: `**`",
+        ),
+        (
+            '{{ regexSplit "\\\\C" "x" -1 }}',
+            'template: envTemplate:1:3: executing "envTemplate" at <regexSplit "\\\\C" "x"...>: '
+            "error calling regexSplit: regexp: Compile(`\\C`): error parsing regexp: "
+            "invalid escape sequence: `\\C`",
+        ),
     ],
 )
 def test_exec_errors(text: str, msg: str) -> None:
     assert error_of(text) == msg
+
+
+def test_regex_functions_cannot_hang() -> None:
+    # Python's re backtracks exponentially on this; Go's regexp (RE2) is linear
+    start = time.monotonic()
+    text = '{{ regexMatch "^(a+)+$" (printf "%s!" (repeat 50000 "a")) }}'
+    assert run(text) == "false"
+    assert run('{{ regexReplaceAll "(x+x+)+y" (repeat 5000 "x") "-" | len }}') == "5000"
+    assert time.monotonic() - start < 2
 
 
 def test_cmd_runs_and_trims() -> None:
@@ -389,6 +411,14 @@ def test_plain_parse_has_only_builtins() -> None:
             '{{ regexSplit "z+" "pizza" -1 }} {{ regexFindAll "a." "paranormal" 2 }} {{ regexFind "x$" "x\\n" }}|',  # noqa: E501
             "[pi a] [ar an] |",
         ),
+        (  # Go's regexp syntax (RE2), not Python's re
+            '{{ regexMatch "^[[:digit:]]+$" "123" }} {{ regexFind "\\\\pL+" "1héllo2" }} {{ regexMatch "a\\\\z" "a\\n" }} {{ regexReplaceAll "(?<y>\\\\d+)" "v12" "<${y}>" }}',  # noqa: E501
+            "true héllo false v<12>",
+        ),
+        (
+            '{{ regexFindAll "x" "abc" -1 }} {{ regexSplit "a" "banana" 0 }} {{ regexReplaceAll "$" "ab" "!" }}',  # noqa: E501
+            "[] [] ab!",
+        ),
         (
             '{{ typeOf . }} {{ typeOf 1 }} {{ typeOf 1.5 }} {{ kindOf (list) }} {{ typeOf (splitList "," "a") }}',  # noqa: E501
             "map[string]string int float64 slice []string",
@@ -458,3 +488,11 @@ def test_helm_style_values_templates() -> None:
     env = {"IMAGE_REPO_app": "gcr.io/p/app", "IMAGE_TAG_app": "v1@sha256:abc"}
     text = "{{.IMAGE_REPO_app}}:{{.IMAGE_TAG_app}}"
     assert expand(text, env) == "gcr.io/p/app:v1@sha256:abc"
+
+
+@pytest.mark.parametrize("name", ["mustRegexMatch", "mustRegexFind", "regexQuoteMeta"])
+def test_sprig_v3_regex_functions_are_not_defined(name: str) -> None:
+    # skaffold vendors Sprig v2.22 (go.mod), whose regex.go has no must* variants
+    assert error_of(f'{{{{ {name} "a" "a" }}}}') == (
+        f'template: envTemplate:1: function "{name}" not defined'
+    )

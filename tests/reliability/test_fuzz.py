@@ -37,10 +37,35 @@ FUZZ = settings(
 
 # --- values yaml.v3 decodes into interface{} --------------------------------------------------
 
+# yaml.v3's line breaks (yamlprivateh.go is_break)
+_YAML_BREAKS = "\n\r\x85\u2028\u2029"
+
+
+def _yaml_v3_round_trips(text: str) -> bool:
+    """False for the strings yaml.v3 itself does not read back as it wrote them.
+
+    A string with a ``\n`` is written in literal style (encode.go stringv) when the emitter
+    allows a block scalar, and then:
+    * one that starts with a line break loses it: yaml_emitter_write_literal_scalar
+      (emitterc.go) writes no line break after the ``|2`` header, so the value's own first
+      break ends the header line (``{a: "\n"}`` -> ``a: |2+`` -> ``{a: ""}``);
+    * one that starts with a tab is written with no indentation indicator (only a leading
+      space or break gets one, yaml_emitter_write_block_scalar_hints), and its reader stops at
+      the tab while detecting the indentation (scannerc.go yaml_parser_scan_block_scalar_breaks:
+      "found a tab character where an indentation space is expected").
+    skrender reproduces both; they are left out here rather than left to the example database.
+    """
+    return not ("\n" in text and text[:1] in _YAML_BREAKS + "\t")
+
+
 _text = st.text(
     alphabet=st.characters(blacklist_categories=("Cs",)),  # surrogates are not UTF-8
     max_size=30,
-)
+).filter(_yaml_v3_round_trips)
+# A "<<" key is written plain (resolve.go: '<' is no resolve hint, so "<<" resolves to !!str
+# when encoding) and read back as a merge key (decode.go parser.scalar gives a plain "<<" the
+# !!merge tag): yaml.v3 itself does not round-trip it.
+_keys = _text.filter(lambda key: key != "<<")
 _scalars = st.one_of(
     st.none(),
     st.booleans(),
@@ -55,11 +80,11 @@ _values = st.recursive(
     _scalars,
     lambda inner: st.one_of(
         st.lists(inner, max_size=5),
-        st.dictionaries(_text, inner, max_size=5),
+        st.dictionaries(_keys, inner, max_size=5),
     ),
     max_leaves=25,
 )
-_documents = st.dictionaries(_text, _values, min_size=1, max_size=6)
+_documents = st.dictionaries(_keys, _values, min_size=1, max_size=6)
 
 
 @FUZZ

@@ -201,3 +201,24 @@ def test_no_template_commands_refuses_cmd(tmp_path: Path, where: str) -> None:
     assert not _marker_ran(tree), "a refused cmd ran anyway"
     if where != "rawYaml":  # a templated rawYaml entry already fails skaffold's validation
         assert "--no-template-commands" in run.stderr, run.stderr
+
+
+@pytest.mark.parametrize(
+    ("token", "shown"),
+    [
+        ("ghp_planted0Token0Value0123456789", "`ghp_pla...`"),
+        ("é" * 20, "`ééé\ufffd...`"),  # 7 bytes: Go cuts inside the fourth character
+        ("short-tok", "`short-tok`"),  # 10 bytes or fewer: shown whole, as yaml.v3 does
+    ],
+)
+def test_manifest_glob_matching_a_token_file_shows_only_yaml_v3s_excerpt(
+    tmp_path: Path, token: str, shown: str
+) -> None:
+    """decode.go terror quotes at most 7 bytes of a scalar that is not a mapping."""
+    tree = make_tree(tmp_path / "app", {"k8s/token.yaml": token + "\n"})
+    run = run_cli(["render", *OFFLINE], tree)
+    assert run.code == 1, run.stderr
+    assert f"cannot unmarshal !!str {shown} into map[string]interface {{}}" in run.stderr
+    if len(token.encode()) > 10:
+        assert token not in run.everything
+        assert token[:8] not in run.everything

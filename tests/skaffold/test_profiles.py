@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -31,10 +32,27 @@ def _doc(**profiles_and_base: Any) -> dict[str, Any]:
         ("rend", "render", True),
         ("[", "[", True),  # invalid regex: equality only
         ("[", "x[", False),
+        # Go's regexp (RE2), not Python's re (issue 10)
+        ("^[[:digit:]]+$", "123", True),
+        ("^[[:digit:]]+$", "12:", False),
+        ("^\\pL+-ctx$", "gké-ctx", True),
+        ("prod\\z", "prod\n", False),
+        ("prod$", "prod\n", False),
+        ("(?P<c>gke)_.*", "gke_x", True),
+        ("a\\C", "a\\C", True),  # Go refuses \C: equality only
+        ("a\\C", "xa\\Cx", False),
     ],
 )
 def test_regex_matches(pattern: str, value: str, expected: bool) -> None:
     assert regex_matches(pattern, value) is expected
+
+
+def test_activation_regex_cannot_hang() -> None:
+    start = time.monotonic()
+    ctx = ActivationContext(env={"FOO": "a" * 100_000 + "!"}, kube_context="", command="render")
+    profiles = [{"name": "p", "activation": [{"env": "FOO=^(a+)+$"}]}]
+    assert select_profiles(profiles, [], ctx) == ([], [])
+    assert time.monotonic() - start < 2
 
 
 def test_activation_env_command_kubecontext() -> None:
@@ -174,3 +192,23 @@ def test_kube_context_consistency() -> None:
     )
     with pytest.raises(ConfigError, match='were activated by kube-context "minikube"'):
         apply_profiles(doc, [], ActivationContext(env={}, kube_context="minikube"))
+
+
+@pytest.mark.parametrize(
+    ("build", "kept"),
+    [
+        ({"tagPolicy": {"inputDigest": {}}}, {"tagPolicy": {"inputDigest": {}}}),
+        ({"tagPolicy": {"sha256": {}}, "local": {}}, {"tagPolicy": {"sha256": {}}, "local": {}}),
+        ({"tagPolicy": {"sha256": None}}, {}),  # a nil pointer: omitempty drops it
+        ({"tagPolicy": {}}, {}),  # a zero struct: dropped
+    ],
+)
+def test_patches_keep_pointers_to_empty_structs(build: dict[str, Any], kept: Any) -> None:
+    # yaml.v3 isZero (yaml.go): a non-nil pointer is never zero, so skaffold's yaml.Marshal
+    # before the patches (schema/profiles.go applyProfile) keeps `inputDigest: {}`
+    doc = _doc(
+        build={**build, "artifacts": [{"image": "a"}]},
+        profiles=[{"name": "p", "patches": [{"op": "add", "path": "/build/artifacts/0/context", "value": "x"}]}],  # noqa: E501
+    )
+    result, _ = apply_profiles(doc, ["p"], CTX)
+    assert result["build"] == {**kept, "artifacts": [{"image": "a", "context": "x"}]}

@@ -108,3 +108,16 @@ def test_invalid_instruction_fails(tmp_path: Path) -> None:
     _tree(tmp_path, {"Dockerfile": "FROM scratch\nBOGUS x\n"})
     with pytest.raises(DockerfileError, match="unknown instruction"):
         dependencies(str(tmp_path), "Dockerfile", {}, {})
+
+
+def test_pattern_matcher_uses_gos_regexp() -> None:
+    # moby's patternmatcher compiles "^...$" with Go's regexp: POSIX classes work, "." never
+    # matches a newline, and a trailing backslash escapes the "$" that closes the regexp
+    m = PatternMatcher(["[[:digit:]]*.txt", "a**b"])
+    assert m.matches_or_parent_matches("7days.txt")
+    assert not m.matches_or_parent_matches("days.txt")
+    assert m.matches_or_parent_matches("a/x/b")
+    assert not m.matches_or_parent_matches("a\nb")
+    trailing = PatternMatcher(["*.log\\"])
+    assert trailing.matches_or_parent_matches("x.log$")
+    assert not trailing.matches_or_parent_matches("x.log\\")

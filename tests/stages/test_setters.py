@@ -295,3 +295,12 @@ def test_render_without_setters_does_not_load_the_setters_module(tmp_path: Path)
     )  # fmt: skip
     assert done.stdout.splitlines()[-1] == "False False"
     assert "name: cm" in (tree / "out.yaml").read_text()
+
+
+def test_file_text_deeper_than_libyaml_allows_is_still_parsed() -> None:
+    # kyaml (yaml.v3) reads 10000 levels; PyYAML 6.0.4's libyaml alone would refuse 1000
+    from engine.stages.setters import apply_to_file_text
+
+    deep = "x: " + "[" * 1500 + "]" * 1500 + "\n"
+    text = deep + "y: >\n  folded\n   more\n"
+    assert apply_to_file_text(text, {}) != text  # the folded scalar is still rewritten

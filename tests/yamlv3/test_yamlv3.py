@@ -504,3 +504,155 @@ def test_round_trip_property(value: Any) -> None:
     if _lossless(value):
         assert load_all(text) == [value]
         assert dump(load_all(text)[0]) == text
+
+
+# -- yaml.v3's own limits, whatever libyaml PyYAML bundles (issue 10) --------------------------
+
+
+def _flow(depth: int) -> str:
+    return "k: " + "[" * depth + "1" + "]" * depth + "\n"
+
+
+def _block(depth: int) -> str:
+    return "".join("  " * i + "a:\n" for i in range(depth)) + "  " * depth + "b\n"
+
+
+def _depth(value: Any) -> int:
+    depth = 0
+    while isinstance(value, (dict, list)):
+        value = value["a"] if isinstance(value, dict) else value[0]
+        depth += 1
+    return depth
+
+
+def _libyaml_nest_limit(level: int) -> None:
+    """Set libyaml's own nesting limit where the bundled libyaml has one (as a new process)."""
+    import ctypes
+
+    import yaml._yaml  # type: ignore[import-untyped]
+
+    setter = getattr(ctypes.CDLL(yaml._yaml.__file__), "yaml_set_max_nest_level", None)
+    if setter is not None:
+        setter.argtypes = [ctypes.c_int]
+        setter(level)
+
+
+@pytest.fixture(params=["libyaml", "pure-python"])
+def parser(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each real event source: PyYAML's libyaml (with its own limit of 1000 levels, as in a
+    fresh process, where it has one), and ruamel's pure-Python parser (the fallback)."""
+    from engine.yamlv3 import decoder
+
+    libyaml = request.param == "libyaml"
+    if libyaml:
+        _libyaml_nest_limit(1000)
+    monkeypatch.setattr(decoder, "_EVENTS", decoder._Events(c_parser=libyaml))
+    return str(request.param)
+
+
+def test_nesting_deeper_than_libyaml_allows(parser: str) -> None:
+    # PyYAML 6.0.4's libyaml stops at 1000 levels; yaml.v3 (so skaffold) takes up to 10000.
+    # (ruamel's pure-Python parser is quadratic in the depth: a smaller depth for it.)
+    depth = 3000 if parser == "libyaml" else 1500
+    assert _depth(one(_flow(depth))["k"]) == depth
+    assert _depth(one(_block(depth))) == depth
+
+
+def test_nesting_up_to_yaml_v3s_limit() -> None:
+    _libyaml_nest_limit(1000)
+    assert _depth(one(_flow(10000))["k"]) == 10000
+    assert _depth(one(_block(10000))) == 10000
+
+
+@pytest.mark.parametrize("text", [_flow(10001), "[" * 10001 + "]" * 10001, _block(10001)])
+def test_nesting_limit_is_yaml_v3s(text: str) -> None:
+    _libyaml_nest_limit(1000)
+    with pytest.raises(YamlError) as info:
+        load_all(text, source="m.yaml")
+    assert "yaml: line " in str(info.value)
+    assert str(info.value).endswith(": exceeded max depth of 10000")
+
+
+def test_nesting_limit_is_checked_for_every_parser(
+    parser: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from engine.yamlv3 import decoder
+
+    # the check is skrender's own (yaml.v3's), not the parser's: a lower limit shows it
+    monkeypatch.setattr(decoder, "MAX_DEPTH", 1200)
+    assert _depth(one(_flow(1200))["k"]) == 1200
+    with pytest.raises(YamlError, match=r"yaml: line 1: exceeded max depth of 1200$"):
+        load_all(_flow(1201))
+
+
+def test_deep_document_after_shallow_ones_keeps_the_stream(parser: str) -> None:
+    # libyaml refuses mid-stream: the documents before it are neither lost nor repeated
+    docs = load_all("a: 1\n---\nb: 2\n---\n" + _flow(1200) + "---\nc: 3\n")
+    assert [sorted(d)[0] for d in docs] == ["a", "b", "k", "c"]
+
+
+def test_alias_expansion_limit(parser: str) -> None:
+    bomb = "a: &a [" + ",".join(["x"] * 10) + "]\n"
+    for level in "bcdefgh":
+        prev = chr(ord(level) - 1)
+        bomb += f"{level}: &{level} [" + ",".join([f"*{prev}"] * 10) + "]\n"
+    with pytest.raises(YamlError, match="yaml: document contains excessive aliasing"):
+        load_all(bomb)
+
+
+# -- empty scalars after kyaml's re-encoding (issue 15, item 6) --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        # emitterc.go yaml_emitter_select_scalar_style: an empty plain scalar is single-quoted
+        # inside a flow collection or as a simple key, so kyaml's output reads back as ""
+        ("x: {a: }\n", {"x": {"a": ""}}),
+        ("x: {a}\n", {"x": {"a": ""}}),
+        ("x: [a: ]\n", {"x": [{"a": ""}]}),
+        ("x: !!set {a, b}\n", {"x": {"a": "", "b": ""}}),
+        ("x: {a: &e }\ny: *e\n", {"x": {"a": ""}, "y": ""}),
+        ("? \n: v\n", {"": "v"}),
+        # a block value stays empty, so null; a written null or a tag is kept
+        ("x:\n  a:\n", {"x": {"a": None}}),
+        ("x: {a: ~, b: null, c: !!null }\n", {"x": {"a": None, "b": None, "c": None}}),
+        ("x: [1, {}]\n", {"x": [1, {}]}),
+    ],
+)
+def test_kyaml_empty_scalars(text: str, value: Any) -> None:
+    assert load_all(text, kyaml_empty=True) == [value]
+
+
+def test_empty_scalars_without_kyaml_stay_null() -> None:
+    # yaml.v3 alone (skaffold.yaml, parserc.go yaml_parser_process_empty_scalar): null
+    assert load_all("x: {a: }\n") == [{"x": {"a": None}}]
+    assert load_all("x: !!set {a, b}\n") == [{"x": {"a": None, "b": None}}]
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("0123456789", "`0123456789`"),  # 10 bytes: whole
+        ("0123456789a", "`0123456...`"),  # decode.go terror: value[:7] + "..."
+        ("ééééé", "`ééééé`"),  # 10 bytes (5 characters): whole
+        ("éééééé", "`ééé\ufffd...`"),  # 12 bytes: 7 bytes cut the fourth é
+    ],
+)
+def test_type_error_excerpt_is_yaml_v3s(text: str, shown: str) -> None:
+    from engine.yamlv3 import terror_value
+
+    assert terror_value(text) == shown
+
+
+def test_indentless_sequences_do_not_count_toward_the_depth() -> None:
+    # scannerc.go yaml_parser_roll_indent pushes an indentation only for a greater column: a
+    # "- " at its mapping key's column ("a:\n- b") opens no level, so yaml.v3 takes this
+    # document of 12 000 nested collections (6 001 indentation levels)
+    _libyaml_nest_limit(1000)
+    text = "\n".join("  " * i + ("- " if i else "") + "a:" for i in range(6000)) + " x\n"
+    assert _depth(one(text)) == 11999
+    # a "- " indented past its key's column is a level: 5 001 lines of two levels are too many
+    deeper = "\n".join(" " * (3 * i) + "- a:" for i in range(5001)) + " x\n"
+    with pytest.raises(YamlError, match="exceeded max depth of 10000"):
+        load_all(deeper)
