@@ -26,7 +26,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from engine.core import proc
 from engine.core.errors import ConfigError, ManifestError, SkrenderError
@@ -178,13 +178,23 @@ def generate(
     reject_unsupported(config)
     results: list[list[Any]] = []
     manifests = config.manifests
+    functions = _kpt_functions(config)  # skaffold checks them when it creates the renderers
+    if manifests.kpt:
+        from engine.stages import kpt
+
+        results.append(_validated(kpt.render(config, cwd=cwd, env=env, setters=setters), functions))
     if manifests.raw_yaml:
         files = _raw_yaml_texts(config, cwd=cwd, env=env, allow_commands=allow_commands)
         entries = [entry for _, text in files for entry in append_split(text)]
+        if functions.transformers:
+            from engine.stages import kpt
+
+            entries = kpt.transform_entries(functions.transformers, entries, cwd=cwd, env=env)
         try:
-            results.append(_decode_raw_yaml(entries, setters))
+            docs = _decode_raw_yaml(entries, setters)
         except (SkrenderError, RecursionError) as exc:
             raise _naming_culprit(exc, files, setters) from None
+        results.append(_validated(docs, functions))
     if manifests.kustomize is not None:
         chunks = kustomize_outputs(
             config,
@@ -193,6 +203,7 @@ def generate(
             allow_commands=allow_commands,
             runner=kustomize_runner,
             setters=setters,
+            transformers=functions.transformers,
         )
         try:
             results.append(_decode_entries([e for chunk in chunks for e in append_split(chunk)]))
@@ -202,6 +213,33 @@ def generate(
 
 
 _TOO_DEEP = "yaml: document nested too deeply"
+
+
+class _Functions(NamedTuple):
+    """A config's ``manifests.transform`` and ``manifests.validate`` as kpt functions."""
+
+    transformers: tuple[Any, ...] = ()
+    validators: tuple[Any, ...] = ()
+
+
+def _kpt_functions(config: Config) -> _Functions:
+    """The config's kpt functions, checked against skaffold's allow-lists (engine.stages.kpt)."""
+    m = config.manifests
+    if not m.transform and not m.validate:
+        return _Functions()
+    from engine.stages import kpt
+
+    kpt.check_functions(config)
+    return _Functions(tuple(kpt.transformers(config)), tuple(kpt.validators(config)))
+
+
+def _validated(docs: list[Any], functions: _Functions) -> list[Any]:
+    """``docs``, marked for the validators that run after the base transform (kpt, rawYaml)."""
+    if not functions.validators:
+        return docs
+    from engine.stages import kpt
+
+    return kpt.Validated(docs, functions.validators)
 
 
 def _naming_culprit(
@@ -233,10 +271,7 @@ def reject_unsupported(config: Config) -> None:
     """
     m = config.manifests
     unsupported = [
-        ("manifests.kpt", bool(m.kpt)),
         ("manifests.remoteManifests", bool(m.remote_manifests)),
-        ("manifests.transform", bool(m.transform)),
-        ("manifests.validate", bool(m.validate)),
         ("manifests.helm", m.helm is not None),
         ("deploy.helm", config.legacy_helm is not None),
     ]
@@ -404,14 +439,25 @@ def _decode_raw_yaml(
     to the same value).  A single piece holding a ``List``/``ResourceList`` with ``items`` or
     ``functionConfig`` is replaced by its items (``kio.ByteReader`` unwrapping).
     """
-    from engine import yamlv3
-
     pieces = kyaml_pieces(entries)
     if setters:
         # apply_setters.go: setters change the parsed pieces before kyaml re-encodes them
         from engine.stages import setters as setters_mod
 
         pieces = setters_mod.apply_to_pieces(pieces, setters)
+    return _visitor_filter(_kyaml_decode(pieces))
+
+
+def kyaml_documents(text: str) -> list[Any]:
+    """What kyaml's ``ByteReader`` reads from ``text`` and its ``ByteWriter`` writes back,
+    decoded: the first document of each piece, a lone wrapping ``List`` unwrapped, empty
+    pieces dropped (the kpt renderer's kio pipeline)."""
+    return _kyaml_decode(kyaml.split_documents(text))
+
+
+def _kyaml_decode(pieces: Sequence[str]) -> list[Any]:
+    from engine import yamlv3
+
     docs: list[Any] = []
     for piece in pieces:
         # yamlio prefixes the source: this gives kyaml's "MalformedYAMLError: yaml: line N: ..."
@@ -426,7 +472,7 @@ def _decode_raw_yaml(
             docs.extend(_list_items(doc))
             continue
         docs.append(doc)
-    return _visitor_filter(docs)
+    return docs
 
 
 def _is_wrapping_list(doc: Any) -> bool:
@@ -502,10 +548,12 @@ def kustomize_outputs(
     allow_commands: bool = True,
     runner: Callable[..., bytes] | None = None,
     setters: Mapping[str, str] = EMPTY_MAPPING,
+    transformers: Sequence[Any] = (),
 ) -> list[str]:
     """kustomize's non-empty output for each path, in order (``runner``: see generate).
 
-    With setters, each local path is built from a mirror with the setters applied
+    With setters or ``manifests.transform``, each local path is built from a mirror whose
+    manifest files went through the transformers (``kpt fn eval`` in place) and the setters
     (kustomize.go ``render``/``mirror``: :func:`engine.stages.setters.mirrored_kustomization`).
     """
     kustomize = config.manifests.kustomize
@@ -515,10 +563,11 @@ def kustomize_outputs(
     search_path = env.get("PATH", os.environ.get("PATH"))
     outputs: list[str] = []
     for path in paths:
-        if setters and not _is_url(path):
+        if (setters or transformers) and not _is_url(path):
             from engine.stages import setters as setters_mod
 
-            with setters_mod.mirrored_kustomization(path, setters) as mirrored:
+            transform = _file_transform(transformers, cwd, env)
+            with setters_mod.mirrored_kustomization(path, setters, transform) as mirrored:
                 argv = _kustomize_argv(kustomize.build_args, mirrored, search_path)
                 out = (runner or run_kustomize)(argv, cwd=cwd, env=env)
         else:
@@ -527,6 +576,20 @@ def kustomize_outputs(
         if out:
             outputs.append(out.decode("utf-8", "surrogateescape"))
     return outputs
+
+
+def _file_transform(
+    transformers: Sequence[Any], cwd: str, env: Mapping[str, str]
+) -> Callable[[str], None] | None:
+    """What the kustomize mirror runs on each copied manifest file before the setters."""
+    if not transformers:
+        return None
+    from engine.stages import kpt
+
+    def transform(path: str) -> None:
+        kpt.transform_file(transformers, path, cwd=cwd, env=env)
+
+    return transform
 
 
 def run_kustomize(argv: Sequence[str], *, cwd: str, env: Mapping[str, str] | None) -> bytes:
@@ -538,6 +601,11 @@ def run_kustomize(argv: Sequence[str], *, cwd: str, env: Mapping[str, str] | Non
 
 
 # --- decoding like the base transform's visitor -------------------------------------------------
+
+
+def decode_entries(entries: Sequence[str]) -> list[Any]:
+    """The base transform's decoding of a manifest list (see :func:`_decode_entries`)."""
+    return _decode_entries(entries)
 
 
 def _decode_entries(entries: Sequence[str]) -> list[Any]:
