@@ -363,6 +363,8 @@ def config_request(request: RenderRequest) -> LoadRequest:
         propagate_profiles=request.propagate_profiles,
         env=env,
         kube_context=config_mod.current_kube_context(env),
+        remote_cache_dir=request.remote_cache_dir,
+        sync_remote_cache=request.sync_remote_cache,
     )
 
 
