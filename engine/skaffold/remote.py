@@ -6,8 +6,9 @@ and ``-f -`` (stdin).
   ``~/.skaffold/remote-cache`` unless ``--remote-cache-dir``), or fetched and reset there,
   as ``--sync-remote-cache`` (always, missing, never) and ``requires[].git.sync`` allow.
   git runs with the user's environment, so their git configuration and credential helpers
-  apply.  Credentials written into the repo URL itself never reach git's argv or the clone's
-  configuration: git gets the URL without them and the full URL through its environment.
+  apply.  Credentials written into an http(s) repo URL never reach an argv or the clone's
+  configuration: git gets the URL without them and asks a credential helper that reads them
+  from its environment.
 * :func:`read_config` - ``pkg/skaffold/util/config.go: ReadConfiguration`` for ``-`` (stdin,
   read once) and http(s) URLs (``util.Download``: a GET; anything but 200 is an error).
 """
@@ -168,6 +169,27 @@ def sync_repo(git: GitRepo, options: CacheOptions, *, cwd: str, env: Mapping[str
         ) from None
 
 
+def _credential_helper_env(env: Mapping[str, str], username: str, password: str) -> dict[str, str]:
+    """Environment that makes git answer its credential questions with ``username`` and
+    ``password``: a helper (set through ``GIT_CONFIG_*``, after clearing the user's list)
+    that prints two variables of its environment.  The secret is in no argv (git passes the
+    URL to its remote helper and the helper command to ``sh -c``), no file and no config."""
+    count = int(env.get("GIT_CONFIG_COUNT", "0") or "0")
+    helper = (
+        '!f() { echo "username=$SKRENDER_GIT_USERNAME"; '
+        'echo "password=$SKRENDER_GIT_PASSWORD"; }; f'
+    )
+    return {
+        "GIT_CONFIG_COUNT": str(count + 2),
+        f"GIT_CONFIG_KEY_{count}": "credential.helper",
+        f"GIT_CONFIG_VALUE_{count}": "",
+        f"GIT_CONFIG_KEY_{count + 1}": "credential.helper",
+        f"GIT_CONFIG_VALUE_{count + 1}": helper,
+        "SKRENDER_GIT_USERNAME": username,
+        "SKRENDER_GIT_PASSWORD": password,
+    }
+
+
 class _GitFailure(Exception):
     """A step of syncRepo failed; the message is skaffold's."""
 
@@ -177,15 +199,12 @@ class _Sync:
         self.git = git
         self.options = options
         self.cwd = cwd
-        self.clone_uri, username, password = split_credentials(git.repo)
-        self.env = dict(env)
-        if username or password:
-            # git rewrites the clean URL back to the one with credentials: argv and the
-            # clone's .git/config only ever hold the clean URL
-            count = int(self.env.get("GIT_CONFIG_COUNT", "0") or "0")
-            self.env["GIT_CONFIG_COUNT"] = str(count + 1)
-            self.env[f"GIT_CONFIG_KEY_{count}"] = f"url.{git.repo}.insteadOf"
-            self.env[f"GIT_CONFIG_VALUE_{count}"] = self.clone_uri
+        self.clone_uri, self.env = git.repo, dict(env)
+        if git.repo.startswith(("http://", "https://")):
+            clean, username, password = split_credentials(git.repo)
+            if username or password:
+                self.clone_uri = clean
+                self.env.update(_credential_helper_env(env, username, password))
         self.program = proc.which("git", self.env.get("PATH")) or ""
 
     def run(self) -> str:
