@@ -1,13 +1,15 @@
 """skaffold's kpt renderer and its kpt function pipelines (``manifests.transform``/``validate``).
 
-* :func:`render` - ``manifests.kpt`` (``pkg/skaffold/render/renderer/kpt/kpt.go``): one
-  ``kpt fn render <dir> -o unwrap`` per package, run by the real ``kpt``; the ``Kptfile`` and
-  every ``config.kubernetes.io/local-config: "true"`` document are dropped; then the
-  transformers (``--set`` values become the containerised ``apply-setters`` function).
+* :func:`fn_render` and :func:`deployable` - ``manifests.kpt``
+  (``pkg/skaffold/render/renderer/kpt/kpt.go``): one ``kpt fn render <dir> -o unwrap`` per
+  package, run by the real ``kpt``; the ``Kptfile`` and every
+  ``config.kubernetes.io/local-config: "true"`` document are dropped; then the transformers
+  (for kpt, ``--set`` values become the containerised ``apply-setters`` function).
+  ``engine.stages.sources`` decodes and orders the renderers.
 * :func:`check_functions` - the allow-lists skaffold checks when it creates a renderer
   (``pkg/skaffold/render/transform/transform.go``, ``.../validate/validate.go``), with their
   wording.
-* :func:`transform_entries` / :func:`transform_file` / :func:`validate_text` - the functions
+* :func:`transform_text` / :func:`transform_file` / :func:`validate_text` - the functions
   run as skaffold runs them: ``kpt fn eval -i <image> ...`` (kpt needs a container runtime and
   the image).
 * :func:`make_hydration_dir` - ``--hydration-dir``, created as skaffold creates it whenever a
@@ -163,36 +165,21 @@ def make_hydration_dir(configs: Sequence[Config], hydration_dir: str, *, cwd: st
 # --- the kpt renderer -------------------------------------------------------------------------
 
 
-def render(
-    config: Config,
-    *,
-    cwd: str,
-    env: Mapping[str, str],
-    setters: Mapping[str, str] = EMPTY_MAPPING,
-) -> list[Any]:
-    """The documents of every ``manifests.kpt`` package, before skaffold's base transform."""
-    functions = transformers(config, setters, with_setters=True)
-    docs: list[Any] = []
-    for package in config.manifests.kpt:
-        out = proc.run(["kpt", "fn", "render", package, "-o", "unwrap"], cwd=cwd, env=env).stdout
-        docs.extend(deployable(out.decode("utf-8", "surrogateescape")))
-    if functions and docs:
-        docs = _decoded(transform_entries(functions, [_dump(d) for d in docs], cwd=cwd, env=env))
-    return docs
+def fn_render(package: str, *, cwd: str, env: Mapping[str, str]) -> str:
+    """``kpt fn render <package> -o unwrap``'s stdout; a failure raises ``ToolError`` with
+    skaffold's ``running [...]`` description and kpt's exit status."""
+    argv = ["kpt", "fn", "render", package, "-o", "unwrap"]
+    return proc.run(argv, cwd=cwd, env=env).stdout.decode("utf-8", "surrogateescape")
 
 
-def deployable(text: str) -> list[Any]:
-    """kpt.go's kio pipeline over ``kpt fn render`` output: what can be deployed.
+def deployable(docs: Sequence[Any]) -> list[Any]:
+    """kpt.go's kio filter over the documents of ``kpt fn render``: what can be deployed.
 
-    kio's ``ByteReader`` splits and parses the output (unwrapping a lone ``List``); the
-    filter drops the ``Kptfile`` and local-config documents; ``ByteWriter`` removes the
-    reader's index annotations and empty ``annotations``/``metadata``.  kyaml re-encodes the
-    kept documents, with its folded-scalar quirk (:func:`engine.stages.kyaml.folded`).
+    The ``Kptfile`` and local-config documents are dropped; kio's ``ByteWriter`` removes the
+    reader's index annotations and empty ``annotations``/``metadata`` from the others.
     """
-    from engine.stages import sources
-
     kept = []
-    for doc in sources.kyaml_documents(text):
+    for doc in docs:
         if not isinstance(doc, dict):
             kept.append(doc)  # the base transform rejects it with skaffold's words
             continue
@@ -225,26 +212,28 @@ def _without_reader_annotations(doc: dict[str, Any]) -> dict[str, Any]:
 # --- running kpt functions --------------------------------------------------------------------
 
 
-def transform_entries(
-    functions: Sequence[KptFunction], entries: Sequence[str], *, cwd: str, env: Mapping[str, str]
+def transform_text(
+    functions: Sequence[KptFunction], text: str, *, cwd: str, env: Mapping[str, str]
 ) -> list[str]:
-    """``Transformer.Transform``: the manifest list through each function in turn.
+    """``Transformer.Transform``: the manifest list (``text``, ``ManifestList.String()``)
+    through each function in turn; the entries of the last function's output.
 
-    Each function reads ``ManifestList.String()`` on stdin; its stdout is split again by
-    ``manifest.Load`` (k8s.io's YAML reader).  A failure is reported as skaffold words it,
-    ``failed to run transfomer: <image>, err: <cause>`` (typo included), exit status 1.
+    Each function reads the list on stdin; its stdout is split again by ``manifest.Load``
+    (k8s.io's YAML reader).  A failure is reported as skaffold words it, ``failed to run
+    transfomer: <image>, err: <cause>`` (typo included), exit status 1.
     """
-    from engine.stages import sources
-
+    entries = [text]
     for function in functions:
         argv = ["kpt", "fn", "eval", "-i", function.image, "-o", "unwrap", "-", "--"]
-        done = _run(argv + list(function.args), sources.join_entries(entries), cwd, env)
+        done = _run(argv + list(function.args), text, cwd, env)
         if done.returncode != 0:
             raise ToolError(
                 f"failed to run transfomer: {function.image}, err: exit status {done.returncode}"
             )
-        entries = yaml_reader_split(done.stdout.decode("utf-8", "surrogateescape"))
-    return list(entries)
+        text = done.stdout.decode("utf-8", "surrogateescape")
+        entries = yaml_reader_split(text)
+        text = "\n---\n".join(entry.strip() for entry in entries)
+    return entries
 
 
 def transform_file(
@@ -314,15 +303,3 @@ class Validated(list[Any]):
     def __init__(self, docs: Sequence[Any], functions: Sequence[KptFunction]) -> None:
         super().__init__(docs)
         self.functions = tuple(functions)
-
-
-def _dump(doc: Any) -> str:
-    from engine import yamlv3
-
-    return str(yamlv3.dump(doc))
-
-
-def _decoded(entries: Sequence[str]) -> list[Any]:
-    from engine.stages import sources
-
-    return sources.decode_entries(entries)

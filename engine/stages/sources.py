@@ -180,16 +180,15 @@ def generate(
     manifests = config.manifests
     functions = _kpt_functions(config)  # skaffold checks them when it creates the renderers
     if manifests.kpt:
-        from engine.stages import kpt
-
-        results.append(_validated(kpt.render(config, cwd=cwd, env=env, setters=setters), functions))
+        results.append(_validated(_kpt_documents(config, cwd, env, setters), functions))
     if manifests.raw_yaml:
         files = _raw_yaml_texts(config, cwd=cwd, env=env, allow_commands=allow_commands)
         entries = [entry for _, text in files for entry in append_split(text)]
         if functions.transformers:
             from engine.stages import kpt
 
-            entries = kpt.transform_entries(functions.transformers, entries, cwd=cwd, env=env)
+            text = join_entries(entries)
+            entries = kpt.transform_text(functions.transformers, text, cwd=cwd, env=env)
         try:
             docs = _decode_raw_yaml(entries, setters)
         except (SkrenderError, RecursionError) as exc:
@@ -231,6 +230,26 @@ def _kpt_functions(config: Config) -> _Functions:
 
     kpt.check_functions(config)
     return _Functions(tuple(kpt.transformers(config)), tuple(kpt.validators(config)))
+
+
+def _kpt_documents(
+    config: Config, cwd: str, env: Mapping[str, str], setters: Mapping[str, str]
+) -> list[Any]:
+    """The kpt renderer (kpt.go ``Render``) up to the base transform: each package's
+    deployable documents as kyaml reads and writes them, then the transformers (with
+    ``apply-setters`` for the setters) on the whole list."""
+    from engine.stages import kpt
+
+    docs: list[Any] = []
+    for package in config.manifests.kpt:
+        docs.extend(kpt.deployable(kyaml_documents(kpt.fn_render(package, cwd=cwd, env=env))))
+    transformers = kpt.transformers(config, setters, with_setters=True)
+    if transformers and docs:
+        from engine import yamlv3
+
+        text = "\n---\n".join(yamlv3.dump(doc).strip() for doc in docs)
+        return _decode_entries(kpt.transform_text(transformers, text, cwd=cwd, env=env))
+    return _visitor_filter(docs)
 
 
 def _validated(docs: list[Any], functions: _Functions) -> list[Any]:
@@ -601,11 +620,6 @@ def run_kustomize(argv: Sequence[str], *, cwd: str, env: Mapping[str, str] | Non
 
 
 # --- decoding like the base transform's visitor -------------------------------------------------
-
-
-def decode_entries(entries: Sequence[str]) -> list[Any]:
-    """The base transform's decoding of a manifest list (see :func:`_decode_entries`)."""
-    return _decode_entries(entries)
 
 
 def _decode_entries(entries: Sequence[str]) -> list[Any]:

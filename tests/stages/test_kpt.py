@@ -27,7 +27,7 @@ from conftest import service_unavailable
 
 from engine.core.errors import ConfigError
 from engine.skaffold.schema import Config, Manifests
-from engine.stages import kpt
+from engine.stages import kpt, sources
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -346,7 +346,7 @@ def test_deployable_drops_kptfile_and_local_config_only() -> None:
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  annotations:\n"
         "    config.kubernetes.io/index: '4'\n"
     )
-    docs = kpt.deployable(text)
+    docs = kpt.deployable(sources.kyaml_documents(text))
     assert [d["metadata"] for d in docs] == [
         {"name": "b", "annotations": {"config.kubernetes.io/local-config": "false"}},
         {"name": "c"},
