@@ -421,7 +421,7 @@ class _Loader:
             except OSError as exc:
                 raise ConfigError(f"{_PARSE}{opts.file}: {exc.strerror}") from None
             except ConfigError as exc:
-                raise ConfigError(_naming_file(str(exc), opts.file)) from None
+                raise ConfigError(_naming_file(str(exc), _shown(opts.file))) from None
             except RecursionError:
                 # yaml.v3 allows 10000 levels; Python's stack does not: refuse, naming the file
                 raise ConfigError(
@@ -559,6 +559,15 @@ class _Loader:
         if isinstance(known, ConfigError):
             raise known
         return os.path.join(known, repo.path) if repo.path else known
+
+
+def _shown(path: str) -> str:
+    """``path`` as error messages show it: a URL without its password."""
+    if not _is_url(path):
+        return path
+    from engine.skaffold import remote
+
+    return remote.redact(path)
 
 
 def _parse_source(path: str) -> list[tuple[str, Doc]]:
