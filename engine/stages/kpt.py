@@ -1,6 +1,6 @@
 """skaffold's kpt renderer and its kpt function pipelines (``manifests.transform``/``validate``).
 
-* :func:`fn_render` and :func:`deployable` - ``manifests.kpt``
+* :func:`fn_render` and :func:`is_deployable` - ``manifests.kpt``
   (``pkg/skaffold/render/renderer/kpt/kpt.go``): one ``kpt fn render <dir> -o unwrap`` per
   package, run by the real ``kpt``; the ``Kptfile`` and every
   ``config.kubernetes.io/local-config: "true"`` document are dropped; then the transformers
@@ -172,36 +172,29 @@ def fn_render(package: str, *, cwd: str, env: Mapping[str, str]) -> str:
     return proc.run(argv, cwd=cwd, env=env).stdout.decode("utf-8", "surrogateescape")
 
 
-def deployable(docs: Sequence[Any]) -> list[Any]:
-    """kpt.go's kio filter over the documents of ``kpt fn render``: what can be deployed.
-
-    The ``Kptfile`` and local-config documents are dropped; kio's ``ByteWriter`` removes the
-    reader's index annotations and empty ``annotations``/``metadata`` from the others.
-    """
-    kept = []
-    for doc in docs:
-        if not isinstance(doc, dict):
-            kept.append(doc)  # the base transform rejects it with skaffold's words
-            continue
-        meta = doc.get("metadata")
-        annotations = meta.get("annotations") if isinstance(meta, dict) else None
-        local = annotations.get(_LOCAL_CONFIG) if isinstance(annotations, dict) else None
-        if doc.get("kind") == "Kptfile" or local is True or local == "true":
-            continue
-        kept.append(_without_reader_annotations(doc))
-    return kept
-
-
-def _without_reader_annotations(doc: dict[str, Any]) -> dict[str, Any]:
-    """ByteWriter: clear the reader's annotations, then empty annotations and metadata."""
+def is_deployable(doc: Any) -> bool:
+    """kpt.go's kio filter: not the ``Kptfile``, not ``config.kubernetes.io/local-config:
+    "true"`` (empty documents are not even read by kio's ``ByteReader``)."""
+    if doc is None:
+        return False
+    if not isinstance(doc, dict):
+        return True  # the base transform rejects it with skaffold's words
     meta = doc.get("metadata")
+    annotations = meta.get("annotations") if isinstance(meta, dict) else None
+    local = annotations.get(_LOCAL_CONFIG) if isinstance(annotations, dict) else None
+    return doc.get("kind") != "Kptfile" and local is not True and local != "true"
+
+
+def without_reader_annotations(doc: Any) -> Any:
+    """kio's ``ByteWriter``: the reader's index annotations cleared, then empty
+    ``annotations`` and ``metadata`` (``yaml.ClearEmptyAnnotations``)."""
+    meta = doc.get("metadata") if isinstance(doc, dict) else None
     if not isinstance(meta, dict):
         return doc
     annotations = meta.get("annotations")
     if isinstance(annotations, dict):
         for key in _READER_ANNOTATIONS:
             annotations.pop(key, None)
-    # yaml.ClearEmptyAnnotations: FieldClearer{IfEmpty} removes an empty or null field
     if "annotations" in meta and not meta["annotations"]:
         del meta["annotations"]
     if not meta:

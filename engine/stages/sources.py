@@ -235,21 +235,37 @@ def _kpt_functions(config: Config) -> _Functions:
 def _kpt_documents(
     config: Config, cwd: str, env: Mapping[str, str], setters: Mapping[str, str]
 ) -> list[Any]:
-    """The kpt renderer (kpt.go ``Render``) up to the base transform: each package's
-    deployable documents as kyaml reads and writes them, then the transformers (with
-    ``apply-setters`` for the setters) on the whole list."""
+    """The kpt renderer (kpt.go ``Render``) up to the base transform.
+
+    Per package, kio's pipeline: ``ByteReader`` cuts kpt's output into documents, the
+    filter keeps the deployable ones, ``ByteWriter`` writes them back (``---`` between
+    documents, kyaml's folded-scalar quirk) and the result is one ``Append`` - whose
+    ``\n---\n`` split eats the newline ending a literal block at the end of a document, as
+    for kustomize output.  Then the transformers (with ``apply-setters`` for the setters).
+    """
     from engine.stages import kpt
 
-    docs: list[Any] = []
+    entries: list[str] = []
     for package in config.manifests.kpt:
-        docs.extend(kpt.deployable(kyaml_documents(kpt.fn_render(package, cwd=cwd, env=env))))
+        pieces = kyaml.split_documents(kpt.fn_render(package, cwd=cwd, env=env))
+        kept = [piece for piece in pieces if kpt.is_deployable(_first_document(piece))]
+        if kept:
+            entries.extend(append_split("---\n".join(kept)))
     transformers = kpt.transformers(config, setters, with_setters=True)
-    if transformers and docs:
-        from engine import yamlv3
+    if transformers and entries:
+        text = join_entries(entries)
+        docs = _decode_entries(kpt.transform_text(transformers, text, cwd=cwd, env=env))
+    else:
+        docs = _decode_entries(entries, folded=kyaml.folded)
+    return [kpt.without_reader_annotations(doc) for doc in docs]
 
-        text = "\n---\n".join(yamlv3.dump(doc).strip() for doc in docs)
-        return _decode_entries(kpt.transform_text(transformers, text, cwd=cwd, env=env))
-    return _visitor_filter(docs)
+
+def _first_document(piece: str) -> Any:
+    """The document kio's ``ByteReader`` reads from one piece (None when empty)."""
+    from engine import yamlv3
+
+    loaded = yamlv3.load_all(_to_bytes(piece), source="MalformedYAMLError", string_keys=True)
+    return loaded[0] if loaded else None
 
 
 def _validated(docs: list[Any], functions: _Functions) -> list[Any]:
@@ -467,13 +483,6 @@ def _decode_raw_yaml(
     return _visitor_filter(_kyaml_decode(pieces))
 
 
-def kyaml_documents(text: str) -> list[Any]:
-    """What kyaml's ``ByteReader`` reads from ``text`` and its ``ByteWriter`` writes back,
-    decoded: the first document of each piece, a lone wrapping ``List`` unwrapped, empty
-    pieces dropped (the kpt renderer's kio pipeline)."""
-    return _kyaml_decode(kyaml.split_documents(text))
-
-
 def _kyaml_decode(pieces: Sequence[str]) -> list[Any]:
     from engine import yamlv3
 
@@ -622,13 +631,18 @@ def run_kustomize(argv: Sequence[str], *, cwd: str, env: Mapping[str, str] | Non
 # --- decoding like the base transform's visitor -------------------------------------------------
 
 
-def _decode_entries(entries: Sequence[str]) -> list[Any]:
-    """Each entry's first document, decoded untrimmed (``yaml.Unmarshal`` in ``Visit``)."""
+def _decode_entries(
+    entries: Sequence[str], folded: Callable[[str], str] | None = None
+) -> list[Any]:
+    """Each entry's first document, decoded untrimmed (``yaml.Unmarshal`` in ``Visit``);
+    ``folded`` rewrites folded scalars (kyaml wrote the entries: :func:`kyaml.folded`)."""
     from engine import yamlv3
 
     docs: list[Any] = []
     for entry in entries:
-        loaded = yamlv3.load_all(_to_bytes(entry), source=_VISITOR_ERROR, string_keys=True)
+        loaded = yamlv3.load_all(
+            _to_bytes(entry), source=_VISITOR_ERROR, string_keys=True, folded=folded
+        )
         if loaded:
             docs.append(loaded[0])
     return _visitor_filter(docs)
