@@ -413,7 +413,14 @@ class _Loader:
                 parsed = _parse_source(opts.file)
             except FileNotFoundError:
                 if display is None:
-                    raise
+                    # a required config's file (a directory without skaffold.yaml, a path in a
+                    # git clone): schema/errors.go MainConfigFileNotFoundErr
+                    path = _shown(opts.file)
+                    raise ConfigError(
+                        f'{_PARSE}unable to find configuration file "{path}": read skaffold '
+                        f"config: open {path}: no such file or directory. Check that the "
+                        f'specified configuration file exists at "{path}".'
+                    ) from None
                 raise ConfigError(
                     f"skaffold config file {display} not found - check your current working "
                     "directory, or try running `skaffold init`"

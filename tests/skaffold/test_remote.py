@@ -323,3 +323,21 @@ def test_filename_dash_reads_stdin(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert _names(done.stdout) == ["local"]
     assert _skrender(tree, "-f", "-", stdin="").returncode == 1
+
+
+def test_git_path_without_a_config_is_skaffolds_error(
+    tmp_path: Path, git_daemon: GitServer
+) -> None:
+    _publish(git_daemon, "nocfg.git", tmp_path / "work", "v1")
+    repo = git_daemon.url + "nocfg.git"
+    tree = _project(tmp_path, f"    repo: {repo}\n    path: sub/k8s\n    ref: main")
+    done = _skrender(tree)
+    assert done.returncode == 1
+    wanted = (
+        (tmp_path / "home" / ".skaffold" / "remote-cache" / remote.repo_dir_name(repo, "main"))
+        / "sub"
+        / "k8s"
+        / "skaffold.yaml"
+    )
+    # schema/errors.go MainConfigFileNotFoundErr, for a required config's file
+    assert f'unable to find configuration file "{wanted}"' in done.stderr
