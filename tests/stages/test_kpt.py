@@ -124,7 +124,8 @@ def test_package_renders_like_its_deployable_files_as_raw_yaml(
     tree = tmp_path / "tree"
     _package(tree)
     _config(tree, "  kpt: [pkg]\n")
-    via_kpt = _skrender(tree, "-i", "leeroy-web=leeroy-web:v1")
+    flags = ("-i", "leeroy-web=leeroy-web:v1", "-l", "team=web")
+    via_kpt = _skrender(tree, *flags)
     assert via_kpt.returncode == 0, via_kpt.stderr
     # the same deployable documents, in kpt's order (files sorted: cm.yaml, pod.yaml)
     plain = tmp_path / "plain"
@@ -133,10 +134,11 @@ def test_package_renders_like_its_deployable_files_as_raw_yaml(
     deployed = CONFIGMAPS.split("---\n")[1].replace("  annotations: {}\n", "")
     (plain / "a.yaml").write_text(deployed + "---\n" + POD)
     _config(plain, "  rawYaml: [a.yaml]\n")
-    via_raw = _skrender(plain, "-i", "leeroy-web=leeroy-web:v1")
+    via_raw = _skrender(plain, *flags)
     assert via_raw.returncode == 0, via_raw.stderr
     assert via_kpt.stdout == via_raw.stdout
     assert "local-values" not in via_kpt.stdout and "Kptfile" not in via_kpt.stdout
+    assert "image: leeroy-web:v1" in via_kpt.stdout and "team: web" in via_kpt.stdout
 
 
 def test_literal_block_ending_a_document_loses_its_newline_as_for_kustomize(
