@@ -252,7 +252,7 @@ def _kpt_documents(
         if kept:
             entries.extend(append_split("---\n".join(kept)))
     transformers = kpt.transformers(config, setters, with_setters=True)
-    if transformers and entries:
+    if transformers:  # run even on an empty list, as Transformer.Transform does
         text = join_entries(entries)
         docs = _decode_entries(kpt.transform_text(transformers, text, cwd=cwd, env=env))
     else:
