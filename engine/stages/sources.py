@@ -228,6 +228,8 @@ def _kpt_functions(config: Config) -> _Functions:
         return _Functions()
     from engine.stages import kpt
 
+    if not kpt.uses_functions(config):
+        return _Functions()  # a helm-only config: helm.New never looks at them
     kpt.check_functions(config)
     return _Functions(tuple(kpt.transformers(config)), tuple(kpt.validators(config)))
 

@@ -391,3 +391,11 @@ def test_deployable_drops_kptfile_and_local_config_only() -> None:
 
 def test_yaml_reader_split() -> None:
     assert kpt.yaml_reader_split("---\na: 1\n--- # c\n---\nb: 2\n") == ["a: 1\n", "b: 2\n"]
+
+
+def test_helm_only_config_skips_functions_in_generate() -> None:
+    # renderer.go: only the kpt, kubectl and kustomize renderers build transformers
+    from engine.stages import sources
+
+    config = Config("skaffold.yaml", 0, True, manifests=Manifests(transform=({"name": "nope"},)))
+    assert sources.generate(config, cwd="/nonexistent", env={}) == []
