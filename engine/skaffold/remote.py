@@ -86,7 +86,9 @@ def _download(url: str) -> bytes:
     try:
         with urllib.request.urlopen(request, timeout=proc.tool_timeout()) as response:
             data: bytes = response.read()
-            return data
+            if response.status == 200:
+                return data
+            reason = f'http {response.status}, error "{response.status} {response.reason}"'
     except urllib.error.HTTPError as exc:
         reason = f'http {exc.code}, error "{exc.code} {exc.reason}"'
     except (urllib.error.URLError, OSError, ValueError) as exc:
@@ -174,7 +176,10 @@ def _credential_helper_env(env: Mapping[str, str], username: str, password: str)
     ``password``: a helper (set through ``GIT_CONFIG_*``, after clearing the user's list)
     that prints two variables of its environment.  The secret is in no argv (git passes the
     URL to its remote helper and the helper command to ``sh -c``), no file and no config."""
-    count = int(env.get("GIT_CONFIG_COUNT", "0") or "0")
+    try:
+        count = max(int(env.get("GIT_CONFIG_COUNT", "0") or "0"), 0)
+    except ValueError:
+        count = 0  # git ignores a malformed count too: ours replace it
     helper = (
         '!f() { echo "username=$SKRENDER_GIT_USERNAME"; '
         'echo "password=$SKRENDER_GIT_PASSWORD"; }; f'
