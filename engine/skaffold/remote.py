@@ -179,7 +179,7 @@ def _credential_helper_env(env: Mapping[str, str], username: str, password: str)
     try:
         count = max(int(env.get("GIT_CONFIG_COUNT", "0") or "0"), 0)
     except ValueError:
-        count = 0  # git ignores a malformed count too: ours replace it
+        count = 0  # git refuses a malformed count anyway: ours replaces it
     helper = (
         '!f() { echo "username=$SKRENDER_GIT_USERNAME"; '
         'echo "password=$SKRENDER_GIT_PASSWORD"; }; f'
