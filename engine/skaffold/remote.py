@@ -120,12 +120,11 @@ def split_credentials(url: str) -> tuple[str, str, str]:
 
 
 def redact(text: str) -> str:
-    """``text`` with the credentials of every ``scheme://userinfo@`` URL replaced: the password
-    by ``xxxxx`` (Go's ``url.Redacted``), a lone username (often a token) too."""
+    """``text`` with the userinfo (credentials, tokens) of every URL shown as ``***``, as
+    ``engine.core.log`` shows it (skaffold prints such URLs as they are)."""
     import re
 
-    text = re.sub(r"(://[^/@\s:]*:)[^/@\s]*@", r"\1xxxxx@", text)
-    return re.sub(r"://[^/@\s:]+@", "://xxxxx@", text)
+    return re.sub(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/@\s]+@", r"\1***@", text)
 
 
 # --- requires[].git ------------------------------------------------------------------------

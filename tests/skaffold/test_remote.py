@@ -118,7 +118,7 @@ def test_cache_directory_name_matches_skaffold() -> None:
 
 def test_credentials_are_redacted() -> None:
     assert remote.redact("see https://bot:s3cret@h/x.git and git://tok@h/y") == (
-        "see https://bot:xxxxx@h/x.git and git://xxxxx@h/y"
+        "see https://***@h/x.git and git://***@h/y"
     )
     assert remote.split_credentials("https://bot:s%40cret@h:8/x.git") == (
         "https://h:8/x.git",
