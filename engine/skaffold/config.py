@@ -13,7 +13,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple, Protocol
 
-from engine.core.errors import ConfigError
+from engine.core.errors import ConfigError, SkrenderError
 from engine.skaffold import schema
 from engine.skaffold.profiles import ActivationContext, apply_profiles
 from engine.skaffold.profiles import regex_matches as _regex_matches
@@ -383,7 +383,7 @@ class _Record:
         self.name_to_file: dict[str, str] = {}
         self.applied: dict[str, str] = {}
         self.parsed: dict[str, list[tuple[str, Doc]]] = {}
-        self.repos: dict[str, str | ConfigError] = {}  # "repo@ref" -> cache directory or error
+        self.repos: dict[str, str | SkrenderError] = {}  # "repo@ref" -> cache directory or error
 
 
 class _Opts(NamedTuple):
@@ -560,10 +560,10 @@ class _Loader:
             options = remote.CacheOptions(self.req.remote_cache_dir, self.req.sync_remote_cache)
             try:
                 known = remote.sync_repo(repo, options, cwd=self.req.cwd, env=self.req.env)
-            except ConfigError as exc:
+            except SkrenderError as exc:
                 known = exc
             self.record.repos[key] = known
-        if isinstance(known, ConfigError):
+        if isinstance(known, SkrenderError):
             raise known
         return os.path.join(known, repo.path) if repo.path else known
 

@@ -159,14 +159,16 @@ def cache_root(options: CacheOptions, *, cwd: str, env: Mapping[str, str]) -> st
 def sync_repo(git: GitRepo, options: CacheOptions, *, cwd: str, env: Mapping[str, str]) -> str:
     """The repository's directory in the remote cache, cloned or synced as skaffold does.
 
-    Raises :class:`ConfigError` worded as skaffold's ``caching remote dependency`` errors.
+    Raises :class:`ToolError` worded as skaffold's ``caching remote dependency`` errors,
+    carrying git's exit status when a git command failed (skaffold exits with it).
     """
     try:
         return _Sync(git, options, cwd, env).run()
     except _GitFailure as exc:
-        raise ConfigError(
+        raise ToolError(
             "parsing skaffold config: error parsing skaffold configuration file: caching "
-            f"remote dependency {redact(git.repo)}: {redact(str(exc))}"
+            f"remote dependency {redact(git.repo)}: {redact(str(exc))}",
+            exc.exit_code,
         ) from None
 
 
@@ -195,7 +197,17 @@ def _credential_helper_env(env: Mapping[str, str], username: str, password: str)
 
 
 class _GitFailure(Exception):
-    """A step of syncRepo failed; the message is skaffold's."""
+    """A step of syncRepo failed; the message is skaffold's.  ``exit_code`` is git's status
+    when the cause is a failed git command: skaffold wraps that error with ``%w`` up to its
+    exit code (``cmdError.ExitCode``), so it exits with git's status (128, typically)."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    def within(self, prefix: str) -> _GitFailure:
+        """This failure wrapped as ``fmt.Errorf(prefix + "%w", err)``: same exit status."""
+        return _GitFailure(prefix + str(self), self.exit_code)
 
 
 class _Sync:
@@ -226,8 +238,8 @@ class _Sync:
             try:
                 ref = self.default_ref()
             except _GitFailure as exc:
-                raise _GitFailure(
-                    f"failed to clone repo {repo}: trouble getting default branch: {exc}"
+                raise exc.within(
+                    f"failed to clone repo {repo}: trouble getting default branch: "
                 ) from None
         name = repo_dir_name(git.repo, git.ref)
         directory = os.path.join(root, name)
@@ -252,31 +264,31 @@ class _Sync:
             return
         except _GitFailure as exc:
             if "Could not find remote branch" not in str(exc):
-                raise _GitFailure(f"failed to clone repo: {exc}") from None
+                raise exc.within("failed to clone repo: ") from None
         # a commit or a tag git cannot clone by --branch: clone, then check it out
         try:
             self.git_run(root, "clone", self.clone_uri, f"./{name}", "--depth", "1")
         except _GitFailure as exc:
-            raise _GitFailure(f"failed to clone repo: {exc}") from None
+            raise exc.within("failed to clone repo: ") from None
         try:
             self.git_run(directory, "checkout", ref)
         except _GitFailure as exc:
             import shutil
 
-            message = str(exc)
+            failure = exc
             try:
                 shutil.rmtree(directory)
             except OSError as rm_exc:
-                message = f"failed to remove repo cache dir: {rm_exc}"
-            raise _GitFailure(f"failed to checkout commit: {message}") from None
+                failure = _GitFailure(f"failed to remove repo cache dir: {rm_exc}")
+            raise failure.within("failed to checkout commit: ") from None
 
     def update(self, directory: str, ref: str) -> None:
         repo = redact(self.git.repo)
         try:
             remotes = self.git_run(directory, "remote", "-v")
         except _GitFailure as exc:
-            raise _GitFailure(
-                f"failed to clone repo {repo}: trouble checking repository remote; {_VERIFY}: {exc}"
+            raise exc.within(
+                f"failed to clone repo {repo}: trouble checking repository remote; {_VERIFY}: "
             ) from None
         if not remotes:
             raise _GitFailure(f"failed to clone repo {repo}: remote not set for existing clone")
@@ -286,16 +298,15 @@ class _Sync:
         try:
             self.git_run(directory, "fetch", "origin", ref)
         except _GitFailure as exc:
-            raise _GitFailure(
-                f"failed to clone repo {repo}: unable to find any matching refs {ref}; "
-                f"{_VERIFY}: {exc}"
+            raise exc.within(
+                f"failed to clone repo {repo}: unable to find any matching refs {ref}; {_VERIFY}: "
             ) from None
         try:
             self.git_run(directory, "reset", "--hard", f"origin/{ref}")
         except _GitFailure as exc:
-            raise _GitFailure(
+            raise exc.within(
                 f"failed to clone repo {repo}: trouble resetting branch to origin/{ref}; "
-                f"{_VERIFY}: {exc}"
+                f"{_VERIFY}: "
             ) from None
 
     def update_origin_url(self, directory: str) -> None:
@@ -320,8 +331,8 @@ class _Sync:
                     self.cwd, "ls-remote", "--heads", self.clone_uri, branch, program_error=True
                 )
             except _GitFailure as exc:
-                raise _GitFailure(
-                    f"failed to lookup {branch} branch for repo {redact(self.git.repo)}: {exc}"
+                raise exc.within(
+                    f"failed to lookup {branch} branch for repo {redact(self.git.repo)}: "
                 ) from None
             found[branch] = bool(out.strip())
         if found["master"]:
@@ -341,5 +352,5 @@ class _Sync:
         except ToolError as exc:
             raise _GitFailure(str(exc)) from None
         if done.returncode != 0:
-            raise _GitFailure(proc.describe_failure(done))
+            raise _GitFailure(proc.describe_failure(done), done.returncode)
         return done.stdout.decode("utf-8", "replace")

@@ -194,7 +194,8 @@ def test_unknown_repo_fails_naming_it(tmp_path: Path, git_daemon: GitServer) -> 
     repo = git_daemon.url + "nothing-here.git"
     tree = _project(tmp_path, f"    repo: {repo}\n    ref: main")
     done = _skrender(tree, "-o", str(tmp_path / "out.yaml"))
-    assert done.returncode == 1
+    # the cmdError is wrapped with %w up to the exit code: skaffold exits with git's status
+    assert done.returncode == 128
     assert f"caching remote dependency {repo}: failed to clone repo: running [" in done.stderr
     assert not (tmp_path / "out.yaml").exists()
 
@@ -239,7 +240,7 @@ def test_credentials_in_the_url_stay_out_of_argv_and_the_clone(
         LOCAL_CONFIG.format(git=f"    repo: {wrong}\n    ref: main")
     )
     done = _skrender(tree)
-    assert done.returncode == 1
+    assert done.returncode == 128  # git's status
     assert "caching remote dependency" in done.stderr and "wrong-secret" not in done.stderr
 
 
