@@ -153,8 +153,10 @@ def make_hydration_dir(configs: Sequence[Config], hydration_dir: str, *, cwd: st
     if not any(cfg.manifests.kpt for cfg in configs):
         return
     path = os.path.join(cwd, hydration_dir or DEFAULT_HYDRATION_DIR)
+    if os.path.exists(path):
+        return  # whatever it is (os.Stat): skaffold only creates a missing one
     try:
-        os.makedirs(path, exist_ok=True)
+        os.makedirs(path)
     except OSError as exc:
         reason = (exc.strerror or str(exc)).lower()
         raise ConfigError(
