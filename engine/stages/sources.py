@@ -1,18 +1,24 @@
-"""Manifest sources: skaffold's rawYaml and kustomize renderers, up to decoded documents.
+"""Manifest sources: skaffold's kpt, rawYaml and kustomize renderers, up to decoded documents.
 
 What each function reproduces, in skaffold's order of work:
 
 * :func:`validate_raw_yaml` - the validation-time existence check of rawYaml entries
   (``pkg/skaffold/schema/validation/validation.go: validateKubectlManifests``).
-* :func:`generate` - per config, the renderers in skaffold's fixed order (rawYaml, then
+* :func:`generate` - per config, the renderers in skaffold's fixed order (kpt, rawYaml, then
   kustomize; ``pkg/skaffold/render/renderer/renderer.go``):
 
+  - kpt (``pkg/skaffold/render/renderer/kpt/kpt.go``): ``kpt fn render`` per package, its
+    kio filter and re-encoding (:func:`_kpt_documents`, :mod:`engine.stages.kpt`).
   - rawYaml (``pkg/skaffold/render/generate/generate.go``): template-expand local entries,
     expand them like ``util.ExpandPathsGlob``, append downloaded URLs, drop files without a
     Kubernetes extension, read and split each file (:func:`append_split`), then the kyaml
     pass of ``pkg/skaffold/render/applysetters/apply_setters.go`` (:func:`kyaml_pieces`).
   - kustomize (``pkg/skaffold/render/renderer/kustomize/kustomize.go``): one
     ``kustomize build`` / ``kubectl kustomize`` per path, output split with :func:`append_split`.
+
+  ``manifests.transform`` runs (``kpt fn eval``) on the kpt and rawYaml lists and on the
+  kustomize mirror's files; ``manifests.validate`` marks the kpt and rawYaml documents for
+  the validators that run after the base transform (:class:`engine.stages.kpt.Validated`).
 
   Each entry is then decoded the way the base transform's visitor does
   (``pkg/skaffold/kubernetes/manifest/visitor.go``): first YAML document only, empty ones
