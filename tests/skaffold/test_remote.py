@@ -12,6 +12,7 @@ Every test has a fresh HOME, so the default cache lives in that HOME.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -83,12 +84,16 @@ def _project(tmp_path: Path, git: str) -> Path:
 
 
 def _skrender(
-    tree: Path, *args: str, stdin: str | None = None, home: Path | None = None
+    tree: Path,
+    *args: str,
+    stdin: str | None = None,
+    home: Path | None = None,
+    PATH: str = "",
 ) -> subprocess.CompletedProcess[str]:
     home = home or tree.parent / "home"
     home.mkdir(exist_ok=True)
     environ = {
-        "PATH": os.environ["PATH"],
+        "PATH": PATH or os.environ["PATH"],
         "HOME": str(home),
         "PYTHONPATH": str(ROOT),
         "GIT_CONFIG_NOSYSTEM": "1",
@@ -234,6 +239,18 @@ def test_credentials_in_the_url_stay_out_of_argv_and_the_clone(
     clone = tmp_path / "home" / ".skaffold" / "remote-cache" / remote.repo_dir_name(authed, "main")
     git_config = (clone / ".git" / "config").read_text()
     assert git_http.password not in git_config and f"{git_http.url}inurl.git" in git_config
+    # every git command line skrender starts, recorded by a pass-through shim: no secret
+    bin_dir, log = tmp_path / "bin", tmp_path / "git-argv.log"
+    bin_dir.mkdir()
+    real_git = subprocess.run(["sh", "-c", "command -v git"], capture_output=True, text=True)
+    (bin_dir / "git").write_text(
+        f'#!/bin/sh\nprintf "%s\\n" "$*" >> {log}\nexec {real_git.stdout.strip()} "$@"\n'
+    )
+    (bin_dir / "git").chmod(0o755)
+    shutil.rmtree(clone)
+    done = _skrender(tree, PATH=f"{bin_dir}:{os.environ['PATH']}")
+    assert done.returncode == 0, done.stderr
+    assert "clone" in log.read_text() and git_http.password not in log.read_text()
     # a wrong password: the error names the repo without the secret
     wrong = git_http.authed_url("inurl.git", password="wrong-secret")
     (tree / "skaffold.yaml").write_text(
