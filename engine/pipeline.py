@@ -657,7 +657,6 @@ def _transform_chunks(
             # renderer/util/util.go BaseTransform: platforms from the registry, per renderer
             platforms = platforms or request.image_platforms or _platforms_lookup(request, loaded)
             transformed = rewrite.add_gke_arm_toleration(transformed, rules, platforms)
-        chunks.extend(yamlv3.dump(doc).strip() for doc in transformed)
         dumped = [yamlv3.dump(doc).strip() for doc in transformed]
         functions = getattr(docs, "functions", ())  # engine.stages.kpt.Validated
         if functions:
