@@ -260,7 +260,7 @@ def _load(request: RenderRequest) -> _Loaded:
     for cfg in configs:
         sources.validate_raw_yaml(cfg, cwd=cwd)
     _validate_with_run_context(configs, env)
-    if any(cfg.manifests.kpt for cfg in configs):
+    if any(cfg.manifests.kpt or cfg.raw.get("deploy") for cfg in configs):
         from engine.stages import kpt
 
         kpt.make_hydration_dir(configs, request.hydration_dir, cwd=cwd)

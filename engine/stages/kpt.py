@@ -143,14 +143,23 @@ def _strings(value: Any) -> list[str]:
 # --- the hydration directory ------------------------------------------------------------------
 
 
+def uses_kpt(config: Config) -> bool:
+    """runner/new.go isKptRendererOrDeployerUsed: ``manifests.kpt`` or ``deploy.kpt``."""
+    deploy = config.raw.get("deploy")
+    return bool(config.manifests.kpt) or (
+        isinstance(deploy, dict) and deploy.get("kpt") is not None
+    )
+
+
 def make_hydration_dir(configs: Sequence[Config], hydration_dir: str, *, cwd: str) -> None:
-    """``GetHydrationDir``: when any config uses kpt, create the directory if missing.
+    """``GetHydrationDir``: when any config uses kpt (:func:`uses_kpt`), create the directory
+    if missing.
 
     The default is ``<cwd>/.kpt-pipeline``; another value is taken relative to ``cwd``.
     (skaffold asks on stdin before using a non-empty non-default directory; skrender never
     writes into it, so it does not ask.)
     """
-    if not any(cfg.manifests.kpt for cfg in configs):
+    if not any(uses_kpt(cfg) for cfg in configs):
         return
     path = os.path.join(cwd, hydration_dir or DEFAULT_HYDRATION_DIR)
     if os.path.exists(path):

@@ -222,6 +222,17 @@ def test_hydration_dir_flag_and_no_dir_without_kpt(tmp_path: Path, kpt_binary: s
     assert not (plain / ".kpt-pipeline").exists()
 
 
+def test_a_kpt_deployer_creates_the_hydration_dir_too(tmp_path: Path) -> None:
+    # runner/new.go isKptRendererOrDeployerUsed: deploy.kpt counts as well
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "raw.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: raw\n")
+    _config(tree, "  rawYaml: [raw.yaml]\ndeploy:\n  kpt: {}\n")
+    done = _skrender(tree)
+    assert done.returncode == 0, done.stderr
+    assert (tree / ".kpt-pipeline").is_dir()
+
+
 def test_kpt_failure_is_reported_with_its_exit_status(tmp_path: Path, kpt_binary: str) -> None:
     tree = tmp_path / "tree"
     (tree / "pkg").mkdir(parents=True)
