@@ -260,10 +260,9 @@ def _load(request: RenderRequest) -> _Loaded:
     for cfg in configs:
         sources.validate_raw_yaml(cfg, cwd=cwd)
     _validate_with_run_context(configs, env)
-    if any(cfg.manifests.kpt or cfg.raw.get("deploy") for cfg in configs):
-        from engine.stages import kpt
+    from engine.stages import kpt  # runner creation: the hydration dir when kpt is used
 
-        kpt.make_hydration_dir(configs, request.hydration_dir, cwd=cwd)
+    kpt.make_hydration_dir(configs, request.hydration_dir, cwd=cwd)
     _check_deployers(configs)
     if request.platforms or any(_names_platforms(cfg) for cfg in configs):
         from engine.stages import platforms  # runner creation (runner/new.go) checks them

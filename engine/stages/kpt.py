@@ -144,11 +144,13 @@ def _strings(value: Any) -> list[str]:
 
 
 def uses_kpt(config: Config) -> bool:
-    """runner/new.go isKptRendererOrDeployerUsed: ``manifests.kpt`` or ``deploy.kpt``."""
-    deploy = config.raw.get("deploy")
-    return bool(config.manifests.kpt) or (
-        isinstance(deploy, dict) and deploy.get("kpt") is not None
-    )
+    """runner/new.go isKptRendererOrDeployerUsed: ``manifests.kpt`` (even ``[]``: non-nil)
+    or ``deploy.kpt``."""
+    for section in ("manifests", "deploy"):
+        value = config.raw.get(section)
+        if isinstance(value, dict) and value.get("kpt") is not None:
+            return True
+    return bool(config.manifests.kpt)
 
 
 def make_hydration_dir(configs: Sequence[Config], hydration_dir: str, *, cwd: str) -> None:

@@ -231,6 +231,11 @@ def test_a_kpt_deployer_creates_the_hydration_dir_too(tmp_path: Path) -> None:
     done = _skrender(tree)
     assert done.returncode == 0, done.stderr
     assert (tree / ".kpt-pipeline").is_dir()
+    # an empty kpt list is a kpt renderer too (renderer.go: Kpt != nil)
+    shutil.rmtree(tree / ".kpt-pipeline")
+    _config(tree, "  rawYaml: [raw.yaml]\n  kpt: []\n")
+    assert _skrender(tree).returncode == 0
+    assert (tree / ".kpt-pipeline").is_dir()
 
 
 def test_kpt_failure_is_reported_with_its_exit_status(tmp_path: Path, kpt_binary: str) -> None:
