@@ -3,8 +3,8 @@
     configs  = config.load(...)                        skaffold.yaml, upgraded, profiled, validated
     builds   = tags from the tag policies, or -a/-i    tagging, naming (default repo)
     builds   = builds with registry digests            resolve (--digest-source=remote)
-    per config, per renderer (rawYaml, kustomize):
-        docs = sources.generate(...)                   kustomize build / rawYaml files
+    per config, per renderer (kpt, rawYaml, kustomize):
+        docs = sources.generate(...)                   kpt fn render, rawYaml files, kustomize
         docs = rewrite.replace_images / labels / ns    skaffold's base transform
     text     = yamlv3.dump each doc, joined            skaffold's exact serialisation
 
@@ -75,6 +75,9 @@ class RenderRequest(NamedTuple):
     # engine.registry.imageconfig.lookup (bulk may pass one shared cache)
     image_config: Callable[[str], Mapping[str, Any]] | None = None
     image_platforms: Callable[[str], Sequence[tuple[str, str, str]]] | None = None
+    hydration_dir: str = ".kpt-pipeline"  # --hydration-dir (created when a config uses kpt)
+    remote_cache_dir: str = ""  # --remote-cache-dir ("": $HOME/.skaffold/remote-cache)
+    sync_remote_cache: str = "always"  # --sync-remote-cache: always, missing or never
 
 
 class RenderResult(NamedTuple):
@@ -257,6 +260,9 @@ def _load(request: RenderRequest) -> _Loaded:
     for cfg in configs:
         sources.validate_raw_yaml(cfg, cwd=cwd)
     _validate_with_run_context(configs, env)
+    from engine.stages import kpt  # runner creation: the hydration dir when kpt is used
+
+    kpt.make_hydration_dir(configs, request.hydration_dir, cwd=cwd)
     _check_deployers(configs)
     if request.platforms or any(_names_platforms(cfg) for cfg in configs):
         from engine.stages import platforms  # runner creation (runner/new.go) checks them
@@ -356,6 +362,8 @@ def config_request(request: RenderRequest) -> LoadRequest:
         propagate_profiles=request.propagate_profiles,
         env=env,
         kube_context=config_mod.current_kube_context(env),
+        remote_cache_dir=request.remote_cache_dir,
+        sync_remote_cache=request.sync_remote_cache,
     )
 
 
@@ -648,7 +656,13 @@ def _transform_chunks(
             # renderer/util/util.go BaseTransform: platforms from the registry, per renderer
             platforms = platforms or request.image_platforms or _platforms_lookup(request, loaded)
             transformed = rewrite.add_gke_arm_toleration(transformed, rules, platforms)
-        chunks.extend(yamlv3.dump(doc).strip() for doc in transformed)
+        dumped = [yamlv3.dump(doc).strip() for doc in transformed]
+        functions = getattr(docs, "functions", ())  # engine.stages.kpt.Validated
+        if functions:
+            from engine.stages import kpt
+
+            kpt.validate_text(functions, "\n---\n".join(dumped), cwd=loaded.cwd, env=loaded.env)
+        chunks.extend(dumped)
     return chunks
 
 

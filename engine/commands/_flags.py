@@ -152,6 +152,22 @@ RENDER_FLAGS = (
     ),
     # on a gke* kube-context: GKE's ARM node toleration (renderer/util/util.go BaseTransform)
     Flag("enable-gke-arm-node-toleration", kind=BOOL, default=True, hidden=True),
+    Flag(
+        "hydration-dir",
+        default=".kpt-pipeline",
+        usage="The directory to where the (kpt) hydration takes place (created when kpt is used)",
+    ),
+    Flag(
+        "remote-cache-dir",
+        default="",
+        usage="Where git `requires` are cloned (default $HOME/.skaffold/remote-cache)",
+    ),
+    Flag(
+        "sync-remote-cache",
+        default="always",
+        convert=_sync_remote_cache,
+        usage="How remote config repositories are synced: always, missing or never",
+    ),
 )
 
 # skaffold render's flags accepted with no effect on what skrender prints (README:
@@ -163,15 +179,6 @@ IGNORED_FLAGS = (
         kind=BOOL,
         default=True,
         usage="Set to false to disable caching of artifacts (no effect)",
-    ),
-    Flag(
-        "remote-cache-dir", default="", usage="Specify the location of the remote cache (no effect)"
-    ),
-    Flag(
-        "sync-remote-cache",
-        default="always",
-        convert=_sync_remote_cache,
-        usage="How remote config repositories are synced: always, missing or never (no effect)",
     ),
     Flag(
         "enable-rpc",
@@ -195,11 +202,6 @@ IGNORED_FLAGS = (
         kind=BOOL,
         default=False,
         usage="Skip yes/no confirmation from the user and default to yes (no effect)",
-    ),
-    Flag(
-        "hydration-dir",
-        default=".kpt-pipeline",
-        usage="The directory to where the (kpt) hydration takes place (no effect)",
     ),
     Flag(
         "enable-platform-node-affinity",
@@ -379,6 +381,9 @@ def render_request(args: SimpleNamespace, cwd: str, env: Mapping[str, str]) -> A
         setters=_setters(args, cwd),
         platforms=tuple(args.platform),
         gke_arm_toleration=args.enable_gke_arm_node_toleration,
+        hydration_dir=args.hydration_dir,
+        remote_cache_dir=args.remote_cache_dir,
+        sync_remote_cache=args.sync_remote_cache,
     )
     if request.digest_source not in (None, *NO_BUILD_DIGEST_SOURCES):
         # --digest-source=local: build and push first, as skaffold does (engine.build)

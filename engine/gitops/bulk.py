@@ -359,7 +359,8 @@ def service_inputs(
     env: Mapping[str, str] | None = None,
 ) -> set[str] | None:
     """Every path (file or directory, real paths) a service's renders read; None when unknown
-    (a config error, a remote kustomization): such a service counts as changed."""
+    (a config error, a remote kustomization, kpt, a git config): such a service counts as
+    changed."""
     from engine.gitops import kcache
     from engine.pipeline import config_request
     from engine.skaffold import config as config_mod
@@ -372,6 +373,9 @@ def service_inputs(
             load_request = config_request(render_request(service, environment, parse_request, env))
             cwd, cfg_env = load_request.cwd, load_request.env
             for cfg in config_mod.load(load_request):
+                if cfg.is_remote or cfg.manifests.kpt or cfg.manifests.transform:
+                    # a git clone, kpt function images: nothing local says they changed
+                    raise kcache.Uncacheable(f"{cfg.source_file}: remote config or kpt")
                 inputs.add(os.path.realpath(os.path.dirname(cfg.source_file)))
                 for artifact in cfg.artifacts:
                     inputs.add(os.path.realpath(os.path.join(cwd, artifact.context)))

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple, Protocol
 
-from engine.core.errors import ConfigError
+from engine.core.errors import ConfigError, SkrenderError
 from engine.skaffold import schema
 from engine.skaffold.profiles import ActivationContext, apply_profiles
 from engine.skaffold.profiles import regex_matches as _regex_matches
@@ -50,6 +50,8 @@ class LoadRequest(NamedTuple):
     env: Mapping[str, str] = schema.EMPTY_MAPPING
     kube_context: str = ""
     command: str = "render"
+    remote_cache_dir: str = ""  # --remote-cache-dir ("": $HOME/.skaffold/remote-cache)
+    sync_remote_cache: str = "always"  # --sync-remote-cache: always, missing or never
 
 
 class GlobalConfig(NamedTuple):
@@ -370,6 +372,7 @@ class _Entry:
         self.index = index
         self.is_root = is_root
         self.profiles = profiles
+        self.is_remote = False
 
 
 class _Record:
@@ -380,6 +383,7 @@ class _Record:
         self.name_to_file: dict[str, str] = {}
         self.applied: dict[str, str] = {}
         self.parsed: dict[str, list[tuple[str, Doc]]] = {}
+        self.repos: dict[str, str | SkrenderError] = {}  # "repo@ref" -> cache directory or error
 
 
 class _Opts(NamedTuple):
@@ -388,6 +392,7 @@ class _Opts(NamedTuple):
     is_required: bool
     is_dependency: bool
     selection: tuple[str, ...] = ()
+    is_remote: bool = False  # cloned from a git repository (requires[].git)
 
 
 def _naming_file(message: str, path: str) -> str:
@@ -405,10 +410,17 @@ class _Loader:
         parsed = self.record.parsed.get(opts.file)
         if parsed is None:
             try:
-                parsed = parse_file(opts.file)
+                parsed = _parse_source(opts.file)
             except FileNotFoundError:
                 if display is None:
-                    raise
+                    # a required config's file (a directory without skaffold.yaml, a path in a
+                    # git clone): schema/errors.go MainConfigFileNotFoundErr
+                    path = _shown(opts.file)
+                    raise ConfigError(
+                        f'{_PARSE}unable to find configuration file "{path}": read skaffold '
+                        f"config: open {path}: no such file or directory. Check that the "
+                        f'specified configuration file exists at "{path}".'
+                    ) from None
                 raise ConfigError(
                     f"skaffold config file {display} not found - check your current working "
                     "directory, or try running `skaffold init`"
@@ -416,7 +428,7 @@ class _Loader:
             except OSError as exc:
                 raise ConfigError(f"{_PARSE}{opts.file}: {exc.strerror}") from None
             except ConfigError as exc:
-                raise ConfigError(_naming_file(str(exc), opts.file)) from None
+                raise ConfigError(_naming_file(str(exc), _shown(opts.file))) from None
             except RecursionError:
                 # yaml.v3 allows 10000 levels; Python's stack does not: refuse, naming the file
                 raise ConfigError(
@@ -484,27 +496,35 @@ class _Loader:
             if isinstance(dep, dict):
                 out += self.dependency(dep, opts, sorted(applied), required)
         if required:
-            out.append(_Entry(profiled, opts.file, index, not opts.is_dependency, applied))
+            entry = _Entry(profiled, opts.file, index, not opts.is_dependency, applied)
+            entry.is_remote = opts.is_remote
+            out.append(entry)
         return out
 
     def dependency(self, dep: Doc, opts: _Opts, applied: list[str], required: bool) -> list[_Entry]:
         profiles = _filter_active_profiles(dep, applied)
         if self.req.propagate_profiles:
             profiles += [p for p in self.req.profiles if p not in profiles]
-        for remote in ("git", "googleCloudStorage", "googleCloudBuildRepoV2"):
+        for remote in ("googleCloudStorage", "googleCloudBuildRepoV2"):
             if dep.get(remote) is not None:
                 raise ConfigError(
                     f'{_PARSE}"requires.{remote}" in config file "{opts.file}" is not supported '
-                    "by skrender: use a local path"
+                    "by skrender: use a local path or git"
                 )
         path = str(dep.get("path") or "")
         if path and not os.path.isabs(path) and not _is_url(path):
-            path = os.path.normpath(os.path.join(os.path.dirname(opts.file), path))
+            # makeConfigPathAbsolute: relative to the requiring file, or to CWD for a URL/stdin
+            parent = opts.file
+            base = self.req.cwd if _is_url(parent) or parent == "-" else os.path.dirname(parent)
+            path = os.path.normpath(os.path.join(base, path))
+        is_remote = isinstance(dep.get("git"), dict)
+        if is_remote:
+            path = self.git_dependency(dep["git"])
         if path == "":
             path = opts.file
         if _is_url(path):
-            raise ConfigError(f'{_PARSE}remote config "{path}" is not supported by skrender')
-        if not os.path.exists(path):
+            pass  # downloaded by configs(), never stat'ed (parser/config.go)
+        elif not os.path.exists(path):
             raise ConfigError(
                 f'could not find skaffold config file "{path}" that is referenced as a '
                 f'dependency in config file "{opts.file}": stat {path}: no such file or directory'
@@ -518,8 +538,52 @@ class _Loader:
             is_required=required,
             is_dependency=opts.is_dependency or path != opts.file,
             selection=names,
+            is_remote=is_remote,
         )
         return self.configs(dep_opts)
+
+    def git_dependency(self, git: Mapping[str, Any]) -> str:
+        """``cacheRepo``: the config path inside the repository's remote-cache clone; each
+        (repo, ref) is synced once per load, its failure remembered."""
+        from engine.skaffold import remote
+
+        sync = git.get("sync")
+        repo = remote.GitRepo(
+            repo=str(git.get("repo") or ""),
+            path=str(git.get("path") or ""),
+            ref=str(git.get("ref") or ""),
+            sync=sync if isinstance(sync, bool) else None,
+        )
+        key = f"{repo.repo}@{repo.ref}"
+        known = self.record.repos.get(key)
+        if known is None:
+            options = remote.CacheOptions(self.req.remote_cache_dir, self.req.sync_remote_cache)
+            try:
+                known = remote.sync_repo(repo, options, cwd=self.req.cwd, env=self.req.env)
+            except SkrenderError as exc:
+                known = exc
+            self.record.repos[key] = known
+        if isinstance(known, SkrenderError):
+            raise known
+        return os.path.join(known, repo.path) if repo.path else known
+
+
+def _shown(path: str) -> str:
+    """``path`` as error messages show it: a URL without its password."""
+    if not _is_url(path):
+        return path
+    from engine.skaffold import remote
+
+    return remote.redact(path)
+
+
+def _parse_source(path: str) -> list[tuple[str, Doc]]:
+    """:func:`parse_file`, or for ``-`` (stdin) and http(s) URLs the downloaded bytes."""
+    if path != "-" and not _is_url(path):
+        return parse_file(path)
+    from engine.skaffold import remote
+
+    return _parse_data(path, remote.read_config(path))
 
 
 def _config_name(doc: Mapping[str, Any]) -> str:
@@ -804,6 +868,7 @@ def _to_config(entry: _Entry) -> schema.Config:
         legacy_helm=deploy.get("helm") if isinstance(deploy.get("helm"), dict) else None,
         active_profiles=tuple(entry.profiles),
         raw=doc,
+        is_remote=entry.is_remote,
     )
 
 
@@ -813,9 +878,10 @@ def _to_config(entry: _Entry) -> schema.Config:
 def load(request: LoadRequest) -> list[schema.Config]:
     """Load, profile, default and validate the selected configs in skaffold's final order."""
     path = request.filename
-    if not os.path.isabs(path):
+    remote_file = path == "-" or _is_url(path)  # read as is (util.ReadConfiguration)
+    if not os.path.isabs(path) and not remote_file:
         path = os.path.normpath(os.path.join(request.cwd, path))
-    if not os.path.exists(path) and os.path.basename(path) == "skaffold.yaml":
+    if not remote_file and not os.path.exists(path) and os.path.basename(path) == "skaffold.yaml":
         alt = os.path.join(os.path.dirname(path), "skaffold.yml")
         path = alt if os.path.exists(alt) else path
     loader = _Loader(request)

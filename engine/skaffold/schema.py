@@ -128,6 +128,7 @@ class Config(NamedTuple):
     legacy_helm: Mapping[str, Any] | None = None  # deploy.helm, rendered after manifests
     active_profiles: tuple[str, ...] = ()
     raw: Mapping[str, Any] = EMPTY_MAPPING
+    is_remote: bool = False  # from a requires[].git clone: rawYaml existence is not checked
 
     @property
     def display_name(self) -> str:

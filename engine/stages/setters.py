@@ -28,7 +28,7 @@ from __future__ import annotations
 import os
 import re
 import stat
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -527,9 +527,12 @@ def is_kubernetes_manifest(text: str) -> bool:
 
 
 @contextmanager
-def mirrored_kustomization(path: str, setters: Mapping[str, str]) -> Iterator[str]:
+def mirrored_kustomization(
+    path: str, setters: Mapping[str, str], transform: Callable[[str], None] | None = None
+) -> Iterator[str]:
     """The kustomization at ``path`` copied to a temporary directory, setters applied.
 
+    ``transform`` (the kpt transformers) runs on each copied manifest file before the setters.
     Yields the path to give kustomize (``<tmp>/<path>``); the copy is removed afterwards.
     """
     import shutil
@@ -539,7 +542,7 @@ def mirrored_kustomization(path: str, setters: Mapping[str, str]) -> Iterator[st
 
     root = tempfile.mkdtemp()
     try:
-        _Mirror(filepath.clean(root), setters).mirror(path)
+        _Mirror(filepath.clean(root), setters, transform).mirror(path)
         yield filepath.join(root, path)
     finally:
         shutil.rmtree(root, ignore_errors=True)
@@ -548,9 +551,12 @@ def mirrored_kustomization(path: str, setters: Mapping[str, str]) -> Iterator[st
 class _Mirror:
     """kustomize.go ``mirror`` and its ``mirror*`` helpers, in their order."""
 
-    def __init__(self, root: str, setters: Mapping[str, str]) -> None:
+    def __init__(
+        self, root: str, setters: Mapping[str, str], transform: Callable[[str], None] | None
+    ) -> None:
         self.root = root
         self.setters = setters
+        self.transform = transform
 
     def mirror(self, directory: str) -> None:
         from engine.golang import filepath
@@ -599,6 +605,9 @@ class _Mirror:
         text = data.decode("utf-8", "surrogateescape")
         if not is_kubernetes_manifest(text):
             return
+        if self.transform is not None:
+            self.transform(target)  # Transformer.TransformPath, before ApplyPath
+            text = _read(target).decode("utf-8", "surrogateescape")
         try:
             updated = apply_to_file_text(text, self.setters)
         except ManifestError as exc:

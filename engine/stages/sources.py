@@ -1,18 +1,24 @@
-"""Manifest sources: skaffold's rawYaml and kustomize renderers, up to decoded documents.
+"""Manifest sources: skaffold's kpt, rawYaml and kustomize renderers, up to decoded documents.
 
 What each function reproduces, in skaffold's order of work:
 
 * :func:`validate_raw_yaml` - the validation-time existence check of rawYaml entries
   (``pkg/skaffold/schema/validation/validation.go: validateKubectlManifests``).
-* :func:`generate` - per config, the renderers in skaffold's fixed order (rawYaml, then
+* :func:`generate` - per config, the renderers in skaffold's fixed order (kpt, rawYaml, then
   kustomize; ``pkg/skaffold/render/renderer/renderer.go``):
 
+  - kpt (``pkg/skaffold/render/renderer/kpt/kpt.go``): ``kpt fn render`` per package, its
+    kio filter and re-encoding (:func:`_kpt_documents`, :mod:`engine.stages.kpt`).
   - rawYaml (``pkg/skaffold/render/generate/generate.go``): template-expand local entries,
     expand them like ``util.ExpandPathsGlob``, append downloaded URLs, drop files without a
     Kubernetes extension, read and split each file (:func:`append_split`), then the kyaml
     pass of ``pkg/skaffold/render/applysetters/apply_setters.go`` (:func:`kyaml_pieces`).
   - kustomize (``pkg/skaffold/render/renderer/kustomize/kustomize.go``): one
     ``kustomize build`` / ``kubectl kustomize`` per path, output split with :func:`append_split`.
+
+  ``manifests.transform`` runs (``kpt fn eval``) on the kpt and rawYaml lists and on the
+  kustomize mirror's files; ``manifests.validate`` marks the kpt and rawYaml documents for
+  the validators that run after the base transform (:class:`engine.stages.kpt.Validated`).
 
   Each entry is then decoded the way the base transform's visitor does
   (``pkg/skaffold/kubernetes/manifest/visitor.go``): first YAML document only, empty ones
@@ -26,7 +32,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from engine.core import proc
 from engine.core.errors import ConfigError, ManifestError, SkrenderError
@@ -107,8 +113,8 @@ def validate_raw_yaml(config: Config, *, cwd: str) -> None:
     Raises :class:`ConfigError` listing each entry that matched nothing.
     """
     entries = config.manifests.raw_yaml
-    if list(entries) == [DEFAULT_RAW_YAML]:
-        return
+    if config.is_remote or list(entries) == [DEFAULT_RAW_YAML]:
+        return  # validateKubectlManifests skips remote configs
     where = f"source: {config.source_file}, {_config_id(config)}"
     problems: list[str] = []
     for entry in entries:
@@ -178,13 +184,22 @@ def generate(
     reject_unsupported(config)
     results: list[list[Any]] = []
     manifests = config.manifests
+    functions = _kpt_functions(config)  # skaffold checks them when it creates the renderers
+    if manifests.kpt:
+        results.append(_validated(_kpt_documents(config, cwd, env, setters), functions))
     if manifests.raw_yaml:
         files = _raw_yaml_texts(config, cwd=cwd, env=env, allow_commands=allow_commands)
         entries = [entry for _, text in files for entry in append_split(text)]
+        if functions.transformers:
+            from engine.stages import kpt
+
+            text = join_entries(entries)
+            entries = kpt.transform_text(functions.transformers, text, cwd=cwd, env=env)
         try:
-            results.append(_decode_raw_yaml(entries, setters))
+            docs = _decode_raw_yaml(entries, setters)
         except (SkrenderError, RecursionError) as exc:
             raise _naming_culprit(exc, files, setters) from None
+        results.append(_validated(docs, functions))
     if manifests.kustomize is not None:
         chunks = kustomize_outputs(
             config,
@@ -193,6 +208,7 @@ def generate(
             allow_commands=allow_commands,
             runner=kustomize_runner,
             setters=setters,
+            transformers=functions.transformers,
         )
         try:
             results.append(_decode_entries([e for chunk in chunks for e in append_split(chunk)]))
@@ -202,6 +218,71 @@ def generate(
 
 
 _TOO_DEEP = "yaml: document nested too deeply"
+
+
+class _Functions(NamedTuple):
+    """A config's ``manifests.transform`` and ``manifests.validate`` as kpt functions."""
+
+    transformers: tuple[Any, ...] = ()
+    validators: tuple[Any, ...] = ()
+
+
+def _kpt_functions(config: Config) -> _Functions:
+    """The config's kpt functions, checked against skaffold's allow-lists (engine.stages.kpt)."""
+    m = config.manifests
+    if not m.transform and not m.validate:
+        return _Functions()
+    from engine.stages import kpt
+
+    if not kpt.uses_functions(config):
+        return _Functions()  # a helm-only config: helm.New never looks at them
+    kpt.check_functions(config)
+    return _Functions(tuple(kpt.transformers(config)), tuple(kpt.validators(config)))
+
+
+def _kpt_documents(
+    config: Config, cwd: str, env: Mapping[str, str], setters: Mapping[str, str]
+) -> list[Any]:
+    """The kpt renderer (kpt.go ``Render``) up to the base transform.
+
+    Per package, kio's pipeline: ``ByteReader`` cuts kpt's output into documents, the
+    filter keeps the deployable ones, ``ByteWriter`` writes them back (``---`` between
+    documents, kyaml's folded-scalar quirk) and the result is one ``Append`` - whose
+    ``\n---\n`` split eats the newline ending a literal block at the end of a document, as
+    for kustomize output.  Then the transformers (with ``apply-setters`` for the setters).
+    """
+    from engine.stages import kpt
+
+    entries: list[str] = []
+    for package in config.manifests.kpt:
+        pieces = kyaml.split_documents(kpt.fn_render(package, cwd=cwd, env=env))
+        kept = [piece for piece in pieces if kpt.is_deployable(_first_document(piece))]
+        if kept:
+            entries.extend(append_split("---\n".join(kept)))
+    transformers = kpt.transformers(config, setters, with_setters=True)
+    if transformers:  # run even on an empty list, as Transformer.Transform does
+        text = join_entries(entries)
+        docs = _decode_entries(kpt.transform_text(transformers, text, cwd=cwd, env=env))
+    else:
+        docs = _decode_entries(entries, folded=kyaml.folded)
+    return [kpt.without_reader_annotations(doc) for doc in docs]
+
+
+def _first_document(piece: str) -> Any:
+    """The document kio's ``ByteReader`` reads from one piece (None when empty)."""
+    from engine import yamlv3
+
+    loaded = yamlv3.load_all(_to_bytes(piece), source="MalformedYAMLError", string_keys=True)
+    return loaded[0] if loaded else None
+
+
+def _validated(docs: list[Any], functions: _Functions) -> list[Any]:
+    """``docs``, marked for the validators that run after the base transform (kpt, rawYaml)."""
+    if not functions.validators:
+        return docs
+    from engine.stages import kpt
+
+    return kpt.Validated(docs, functions.validators)
 
 
 def _naming_culprit(
@@ -233,10 +314,7 @@ def reject_unsupported(config: Config) -> None:
     """
     m = config.manifests
     unsupported = [
-        ("manifests.kpt", bool(m.kpt)),
         ("manifests.remoteManifests", bool(m.remote_manifests)),
-        ("manifests.transform", bool(m.transform)),
-        ("manifests.validate", bool(m.validate)),
         ("manifests.helm", m.helm is not None),
         ("deploy.helm", config.legacy_helm is not None),
     ]
@@ -404,14 +482,18 @@ def _decode_raw_yaml(
     to the same value).  A single piece holding a ``List``/``ResourceList`` with ``items`` or
     ``functionConfig`` is replaced by its items (``kio.ByteReader`` unwrapping).
     """
-    from engine import yamlv3
-
     pieces = kyaml_pieces(entries)
     if setters:
         # apply_setters.go: setters change the parsed pieces before kyaml re-encodes them
         from engine.stages import setters as setters_mod
 
         pieces = setters_mod.apply_to_pieces(pieces, setters)
+    return _visitor_filter(_kyaml_decode(pieces))
+
+
+def _kyaml_decode(pieces: Sequence[str]) -> list[Any]:
+    from engine import yamlv3
+
     docs: list[Any] = []
     for piece in pieces:
         # yamlio prefixes the source: this gives kyaml's "MalformedYAMLError: yaml: line N: ..."
@@ -430,7 +512,7 @@ def _decode_raw_yaml(
             docs.extend(_list_items(doc))
             continue
         docs.append(doc)
-    return _visitor_filter(docs)
+    return docs
 
 
 def _is_wrapping_list(doc: Any) -> bool:
@@ -506,10 +588,12 @@ def kustomize_outputs(
     allow_commands: bool = True,
     runner: Callable[..., bytes] | None = None,
     setters: Mapping[str, str] = EMPTY_MAPPING,
+    transformers: Sequence[Any] = (),
 ) -> list[str]:
     """kustomize's non-empty output for each path, in order (``runner``: see generate).
 
-    With setters, each local path is built from a mirror with the setters applied
+    With setters or ``manifests.transform``, each local path is built from a mirror whose
+    manifest files went through the transformers (``kpt fn eval`` in place) and the setters
     (kustomize.go ``render``/``mirror``: :func:`engine.stages.setters.mirrored_kustomization`).
     """
     kustomize = config.manifests.kustomize
@@ -519,10 +603,11 @@ def kustomize_outputs(
     search_path = env.get("PATH", os.environ.get("PATH"))
     outputs: list[str] = []
     for path in paths:
-        if setters and not _is_url(path):
+        if (setters or transformers) and not _is_url(path):
             from engine.stages import setters as setters_mod
 
-            with setters_mod.mirrored_kustomization(path, setters) as mirrored:
+            transform = _file_transform(transformers, cwd, env)
+            with setters_mod.mirrored_kustomization(path, setters, transform) as mirrored:
                 argv = _kustomize_argv(kustomize.build_args, mirrored, search_path)
                 out = (runner or run_kustomize)(argv, cwd=cwd, env=env)
         else:
@@ -531,6 +616,20 @@ def kustomize_outputs(
         if out:
             outputs.append(out.decode("utf-8", "surrogateescape"))
     return outputs
+
+
+def _file_transform(
+    transformers: Sequence[Any], cwd: str, env: Mapping[str, str]
+) -> Callable[[str], None] | None:
+    """What the kustomize mirror runs on each copied manifest file before the setters."""
+    if not transformers:
+        return None
+    from engine.stages import kpt
+
+    def transform(path: str) -> None:
+        kpt.transform_file(transformers, path, cwd=cwd, env=env)
+
+    return transform
 
 
 def run_kustomize(argv: Sequence[str], *, cwd: str, env: Mapping[str, str] | None) -> bytes:
@@ -544,13 +643,18 @@ def run_kustomize(argv: Sequence[str], *, cwd: str, env: Mapping[str, str] | Non
 # --- decoding like the base transform's visitor -------------------------------------------------
 
 
-def _decode_entries(entries: Sequence[str]) -> list[Any]:
-    """Each entry's first document, decoded untrimmed (``yaml.Unmarshal`` in ``Visit``)."""
+def _decode_entries(
+    entries: Sequence[str], folded: Callable[[str], str] | None = None
+) -> list[Any]:
+    """Each entry's first document, decoded untrimmed (``yaml.Unmarshal`` in ``Visit``);
+    ``folded`` rewrites folded scalars (kyaml wrote the entries: :func:`kyaml.folded`)."""
     from engine import yamlv3
 
     docs: list[Any] = []
     for entry in entries:
-        loaded = yamlv3.load_all(_to_bytes(entry), source=_VISITOR_ERROR, string_keys=True)
+        loaded = yamlv3.load_all(
+            _to_bytes(entry), source=_VISITOR_ERROR, string_keys=True, folded=folded
+        )
         if loaded:
             docs.append(loaded[0])
     return _visitor_filter(docs)

@@ -264,6 +264,25 @@ def test_changed_since_selects_services_by_inputs(monorepo: Path) -> None:
     assert [s.name for s in selected] == [services[2].name]
 
 
+def test_changed_since_counts_kpt_services_as_changed(monorepo: Path) -> None:
+    # kpt runs function images and the package's pipeline: no local file says it changed
+    services = bulk.discover_services([str(monorepo)])
+    directory = Path(services[1].directory)
+    (directory / "pkg").mkdir()
+    (directory / "pkg" / "Kptfile").write_text("apiVersion: kpt.dev/v1\nkind: Kptfile\n")
+    (directory / "skaffold.yaml").write_text(
+        "apiVersion: skaffold/v4beta14\nkind: Config\nprofiles:\n- name: production\n"
+        "manifests:\n  kpt: [pkg]\n"
+    )
+    _commit(monorepo, "svc001 uses kpt")
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=monorepo, capture_output=True, text=True
+    ).stdout.strip()
+    changed = bulk.changed_paths(str(monorepo), head)
+    selected = bulk.select_changed(services, ENVS, changed, parse_render_request)
+    assert [s.name for s in selected] == [services[1].name]
+
+
 def test_kcache_key_follows_every_input(tmp_path: Path) -> None:
     base = tmp_path / "base"
     base.mkdir()

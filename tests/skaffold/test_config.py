@@ -194,8 +194,10 @@ def test_unknown_profile_and_name_clash(tmp_path: Path) -> None:
         load(LoadRequest(cwd=str(tmp_path / "dup")))
 
 
-def test_git_requires_not_supported(tmp_path: Path) -> None:
-    _write(tmp_path / "skaffold.yaml", HEAD + "requires:\n- git: {repo: https://x/y}\n")
+def test_gcs_requires_not_supported(tmp_path: Path) -> None:
+    _write(
+        tmp_path / "skaffold.yaml", HEAD + "requires:\n- googleCloudStorage: {source: gs://b/x}\n"
+    )
     with pytest.raises(ConfigError, match="not supported by skrender"):
         load(LoadRequest(cwd=str(tmp_path)))
 

@@ -450,8 +450,7 @@ def test_generate_invalid_separator(tmp_path: Path, yamlio: Any) -> None:
     ("fields", "needle"),
     [
         ({"helm": {"releases": []}}, "manifests.helm: helm rendering is not supported"),
-        ({"kpt": ("pkg",)}, "manifests.kpt: kpt rendering"),
-        ({"transform": ({"name": "set-labels"},)}, "manifests.transform"),
+        ({"remote_manifests": ({"manifest": "pod/x"},)}, "manifests.remoteManifests"),
     ],
 )
 def test_generate_unsupported_sources(fields: dict[str, Any], needle: str) -> None:
