@@ -514,10 +514,15 @@ def _transform_chunks(
     from engine import yamlv3
     from engine.stages import rewrite
 
+    from engine.stages import sources
+
     rules = _selector_rules(request, loaded.configs, loaded.cwd)
     images = dict(builds)
     chunks: list[str] = []
     for docs in documents:
+        if isinstance(docs, sources.HelmJob):
+            chunks.extend(_helm_chunks(request, loaded, docs, builds, rules))
+            continue
         transformed = rewrite.replace_images(docs, images, rules)
         if request.labels:
             transformed = rewrite.add_labels(transformed, request.labels, rules)
@@ -526,6 +531,34 @@ def _transform_chunks(
             warnings.extend(conflicts)
         chunks.extend(yamlv3.dump(doc).strip() for doc in transformed)
     return chunks
+
+
+def _helm_chunks(
+    request: RenderRequest, loaded: _Loaded, job: Any, builds: Sequence[Build], rules: Any
+) -> list[str]:
+    """One helm renderer's manifests (engine.stages.helm), then its ``SetLabels``: with ``-l``
+    every document is decoded, labelled and re-encoded (render/renderer/helm/helm.go)."""
+    from engine import yamlv3
+    from engine.golang import unicode
+    from engine.stages import helm, rewrite, sources
+
+    ctx = helm.Context(
+        cwd=loaded.cwd,
+        env=loaded.env,
+        builds=tuple(builds),
+        namespace=request.namespace,
+        labels=request.labels,
+        setters=request.setters,
+        kube_context=loaded.kube_context,
+        config_file=job.config.source_file,
+        rules=rules,
+        allow_commands=request.allow_template_commands,
+    )
+    entries = helm.render(job.renderer, ctx)
+    if not request.labels:
+        return [entry.strip(unicode.SPACE) for entry in entries]
+    docs = rewrite.add_labels(sources.decode_entries(entries), request.labels, rules)
+    return [yamlv3.dump(doc).strip() for doc in docs]
 
 
 def _selector_rules(request: RenderRequest, configs: Sequence[Config], cwd: str) -> Any:

@@ -14,6 +14,10 @@ What each function reproduces, in skaffold's order of work:
   - kustomize (``pkg/skaffold/render/renderer/kustomize/kustomize.go``): one
     ``kustomize build`` / ``kubectl kustomize`` per path, output split with :func:`append_split`.
 
+  - helm (``pkg/skaffold/render/renderer/helm/``): a :class:`HelmJob` per helm renderer,
+    rendered by :mod:`engine.stages.helm` once the build artifacts are known (skaffold's
+    post-renderer needs them).
+
   Each entry is then decoded the way the base transform's visitor does
   (``pkg/skaffold/kubernetes/manifest/visitor.go``): first YAML document only, empty ones
   dropped, anything but a mapping is an error.
@@ -26,14 +30,14 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from engine.core import proc
 from engine.core.errors import ConfigError, ManifestError, SkrenderError
 from engine.core.proc import go_quote
 from engine.golang import filepath, unicode
 from engine.skaffold.schema import EMPTY_MAPPING, Config
-from engine.stages import kyaml
+from engine.stages import helm, kyaml
 
 # constants.DefaultKubectlManifests
 DEFAULT_RAW_YAML = "k8s/*.yaml"
@@ -43,6 +47,13 @@ _API_VERSION_LINE = re.compile(r"^apiVersion:", re.MULTILINE)
 # how skaffold words a manifest the base transform cannot decode (images.go, visitor.go)
 _VISITOR_ERROR = "replacing images in manifest: reading Kubernetes YAML"
 _TEMPLATE_NAME = "envTemplate"  # pkg/skaffold/util/env_template.go: ParseEnvTemplate
+
+
+class HelmJob(NamedTuple):
+    """A helm renderer of ``config`` still to run (it needs the build artifacts)."""
+
+    config: Config
+    renderer: helm.Renderer
 
 
 # --- the Append splitter ------------------------------------------------------------------------
@@ -165,7 +176,8 @@ def generate(
     kustomize_runner: Callable[..., bytes] | None = None,
     setters: Mapping[str, str] = EMPTY_MAPPING,
 ) -> list[list[Any]]:
-    """Decoded documents of each renderer of ``config`` that runs: rawYaml, then kustomize.
+    """Decoded documents of each renderer of ``config`` that runs: rawYaml, then kustomize,
+    then a :class:`HelmJob` for ``manifests.helm`` and one for ``deploy.helm``.
 
     ``kustomize_runner`` (same signature as :func:`run_kustomize`) replaces it when given.
     ``setters`` (``--set``/``--set-value-file``, :mod:`engine.stages.setters`) apply to both
@@ -195,9 +207,11 @@ def generate(
             setters=setters,
         )
         try:
-            results.append(_decode_entries([e for chunk in chunks for e in append_split(chunk)]))
+            results.append(decode_entries([e for chunk in chunks for e in append_split(chunk)]))
         except RecursionError:
             raise ManifestError(f"{_VISITOR_ERROR}: {_TOO_DEEP} (kustomize output)") from None
+    for renderer in helm.renderers(manifests.helm, config.legacy_helm):
+        results.append(HelmJob(config, renderer))  # type: ignore[arg-type]
     return results
 
 
@@ -237,8 +251,6 @@ def reject_unsupported(config: Config) -> None:
         ("manifests.remoteManifests", bool(m.remote_manifests)),
         ("manifests.transform", bool(m.transform)),
         ("manifests.validate", bool(m.validate)),
-        ("manifests.helm", m.helm is not None),
-        ("deploy.helm", config.legacy_helm is not None),
     ]
     for field, present in unsupported:
         if present:
@@ -422,30 +434,11 @@ def _decode_raw_yaml(
         if not loaded or loaded[0] is None:
             continue
         doc = loaded[0]
-        if len(pieces) == 1 and _is_wrapping_list(doc):
-            docs.extend(_list_items(doc))
+        if len(pieces) == 1 and kyaml.is_wrapping_list(doc):
+            docs.extend(kyaml.list_items(doc))
             continue
         docs.append(doc)
     return _visitor_filter(docs)
-
-
-def _is_wrapping_list(doc: Any) -> bool:
-    return (
-        isinstance(doc, dict)
-        and doc.get("kind") in ("List", "ResourceList")
-        and ("items" in doc or "functionConfig" in doc)
-    )
-
-
-def _list_items(doc: Mapping[str, Any]) -> list[Any]:
-    """The nodes kyaml takes from ``items``: a sequence's elements (a mapping's keys and values
-    alternate, being the node's content), nothing for a scalar."""
-    items = doc.get("items")
-    if isinstance(items, list):
-        return list(items)
-    if isinstance(items, dict):
-        return [node for pair in items.items() for node in pair]
-    return []
 
 
 # --- kustomize ----------------------------------------------------------------------------------
@@ -540,7 +533,7 @@ def run_kustomize(argv: Sequence[str], *, cwd: str, env: Mapping[str, str] | Non
 # --- decoding like the base transform's visitor -------------------------------------------------
 
 
-def _decode_entries(entries: Sequence[str]) -> list[Any]:
+def decode_entries(entries: Sequence[str]) -> list[Any]:
     """Each entry's first document, decoded untrimmed (``yaml.Unmarshal`` in ``Visit``)."""
     from engine import yamlv3
 
