@@ -243,12 +243,37 @@ def merge_values(call: TemplateCall, *, cwd: str) -> dict[str, Any]:
 def _set_into(
     base: dict[str, Any], expression: str, parse: Callable[[str], dict[str, Any]], flag: str
 ) -> dict[str, Any]:
+    """One ``--set``-like expression parsed by the SDK's strvals and set into ``base``."""
     helm = sdk()
     try:
         parsed = parse(expression)
     except helm.HelmError as exc:
         raise HelmError(f"failed parsing {flag} data: {exc}") from None
-    return merge_maps(base, parsed)
+    return _set_tree(base, parsed)
+
+
+def _set_tree(base: Any, tree: Any) -> Any:
+    """``strvals.ParseInto``: the expression's values set into the existing values.
+
+    The SDK parses an expression on its own; setting its result into ``base`` the way strvals
+    sets each key keeps what Helm keeps: a mapping is set into key by key, and a list index
+    (``hosts[1]=b``) replaces that element of an existing list, leaving the others (strvals
+    ``setIndex``).  A parsed list holds ``null`` before the indices an expression sets.
+    """
+    if isinstance(tree, dict):
+        out = dict(base) if isinstance(base, dict) else {}
+        for key, value in tree.items():
+            out[key] = _set_tree(out.get(key), value)
+        return out
+    if isinstance(tree, list) and isinstance(base, list):
+        out_list = list(base) + [None] * max(0, len(tree) - len(base))
+        for index, value in enumerate(tree):
+            if value is not None or index == len(tree) - 1:
+                out_list[index] = _set_tree(out_list[index], value)
+        return out_list
+    if isinstance(tree, list):
+        return [_set_tree(None, value) for value in tree]
+    return tree
 
 
 def _parse_set_file(expression: str, cwd: str) -> dict[str, Any]:
