@@ -512,9 +512,7 @@ def _transform_chunks(
 ) -> list[str]:
     """Each document transformed and serialised (trimmed), in order."""
     from engine import yamlv3
-    from engine.stages import rewrite
-
-    from engine.stages import sources
+    from engine.stages import rewrite, sources
 
     rules = _selector_rules(request, loaded.configs, loaded.cwd)
     images = dict(builds)

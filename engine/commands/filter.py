@@ -40,7 +40,9 @@ def run(args: argparse.Namespace) -> int:
     from engine.stages import helm, naming, rewrite
 
     if args.debugging not in ("false", "0", "f", "F", "FALSE", "False"):
-        raise UsageError("skrender filter: --debugging (skaffold debug transforms) is not supported")
+        raise UsageError(
+            "skrender filter: --debugging (skaffold debug transforms) is not supported"
+        )
     cwd = os.getcwd()
     builds: list[tuple[str, str]] = []
     if args.build_artifacts:
@@ -49,7 +51,9 @@ def run(args: argparse.Namespace) -> int:
             with open(path, encoding="utf-8") as handle:
                 builds = naming.parse_build_artifacts(handle.read(), args.build_artifacts)
         except OSError as exc:
-            raise UsageError(f"reading --build-artifacts {args.build_artifacts}: {exc.strerror}") from None
+            raise UsageError(
+                f"reading --build-artifacts {args.build_artifacts}: {exc.strerror}"
+            ) from None
     text = sys.stdin.buffer.read()
     if args.post_renderer:
         text = proc.run([args.post_renderer], cwd=cwd, stdin=text).stdout

@@ -85,7 +85,7 @@ class Context(NamedTuple):
     allow_commands: bool = True
 
 
-# --- the config -------------------------------------------------------------------------------------
+# --- the config -----------------------------------------------------------------------------------
 
 
 def renderers(helm: Mapping[str, Any] | None, legacy: Mapping[str, Any] | None) -> list[Renderer]:
@@ -181,7 +181,7 @@ def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-# --- template data ----------------------------------------------------------------------------------
+# --- template data --------------------------------------------------------------------------------
 
 
 def sanitize_template_value(image_name: str) -> str:
@@ -241,7 +241,7 @@ def _expand(text: str, data: Mapping[str, str], ctx: Context, *, or_fail: bool =
     return expanded
 
 
-# --- the arguments skaffold gives helm --------------------------------------------------------------
+# --- the arguments skaffold gives helm ------------------------------------------------------------
 
 
 def override_args(
@@ -333,16 +333,23 @@ def command_args(
     return full
 
 
-# --- rendering --------------------------------------------------------------------------------------
+# --- rendering ------------------------------------------------------------------------------------
 
 
 class Engine(Protocol):
     """What the renderer needs from helm (a context manager around the releases)."""
 
-    version: str  # what `helm version` says
-    post_renderer_args: Sequence[str]  # skaffold's --post-renderer arguments
+    @property
+    def version(self) -> str:
+        """What `helm version` says."""
+        ...
 
-    def __enter__(self) -> Engine: ...
+    @property
+    def post_renderer_args(self) -> Sequence[str]:
+        """skaffold's ``--post-renderer`` arguments for `helm template`."""
+        ...
+
+    def __enter__(self) -> object: ...
 
     def __exit__(self, *exc: object) -> None: ...
 
@@ -402,7 +409,9 @@ def _render_release(
                 overrides_file,
             )
         except SkrenderError as exc:
-            raise HelmError(f"cannot construct helm template args: construct override args: {exc}") from None
+            raise HelmError(
+                f"cannot construct helm template args: construct override args: {exc}"
+            ) from None
         if not release.skip_build_dependencies and release.chart_path:
             try:
                 engine.run(command_args(depbuild_args(release.chart_path, flags), flags, ctx))
@@ -446,7 +455,7 @@ def select_engine(ctx: Context, manifest_overrides: Mapping[str, str], flags: Fl
     return helm_sdk.InProcessEngine(ctx, manifest_overrides, flags)
 
 
-# --- skaffold filter ----------------------------------------------------------------------------------
+# --- skaffold filter ------------------------------------------------------------------------------
 
 
 def filter_documents(
@@ -487,7 +496,8 @@ def filter_manifests(
 def decode_filter_input(text: str, setters: Mapping[str, str]) -> list[Any]:
     """``manifest.Load`` (apimachinery's YAMLReader), the setters, then Visit's decoding."""
     from engine import yamlv3
-    from engine.stages import helm_sdk, setters as setters_mod
+    from engine.stages import helm_sdk
+    from engine.stages import setters as setters_mod
 
     try:
         entries = helm_sdk.yaml_reader_documents(text)

@@ -107,7 +107,10 @@ class BinaryEngine:
         if self._plugin is not None:
             from engine.stages import helm
 
-            self._exec(helm.command_args(["plugin", "uninstall", self._plugin], self.flags, self.ctx), check=False)
+            self._exec(
+                helm.command_args(["plugin", "uninstall", self._plugin], self.flags, self.ctx),
+                check=False,
+            )
             self._plugin = None
         if self._scratch is not None:
             self._scratch.cleanup()
@@ -116,7 +119,9 @@ class BinaryEngine:
     def run(self, argv: Sequence[str]) -> str:
         done = self._exec(argv, check=False)
         if done.returncode != 0:
-            raise HelmError(f"{_text(done.stdout)} {_text(done.stderr)}".strip() + f" (args={list(argv)})")
+            raise HelmError(
+                f"{_text(done.stdout)} {_text(done.stderr)}".strip() + f" (args={list(argv)})"
+            )
         return _text(done.stdout)
 
     # -- skaffold filter as the post-renderer --------------------------------------------------
@@ -140,9 +145,14 @@ class BinaryEngine:
 
         root = os.path.dirname(os.path.dirname(os.path.abspath(engine.__file__)))
         path = os.path.join(scratch, "skrender-filter")
-        code = f"import sys; sys.path.insert(0, {root!r}); from engine.cli import main; sys.exit(main())"
+        code = (
+            f"import sys; sys.path.insert(0, {root!r}); "
+            "from engine.cli import main; sys.exit(main())"
+        )
         with open(path, "w", encoding="utf-8") as handle:
-            handle.write(f"#!/bin/sh\nexec {shlex.quote(sys.executable)} -c {shlex.quote(code)} \"$@\"\n")
+            handle.write(
+                f'#!/bin/sh\nexec {shlex.quote(sys.executable)} -c {shlex.quote(code)} "$@"\n'
+            )
         os.chmod(path, 0o755)
         return path
 
@@ -157,9 +167,13 @@ class BinaryEngine:
         command = yamlv3.dump(executable).rstrip("\n")
         with open(os.path.join(plugin_dir, "plugin.yaml"), "w", encoding="utf-8") as handle:
             handle.write(_PLUGIN_YAML.format(name=name, command=command))
-        done = self._exec(helm.command_args(["plugin", "install", plugin_dir], self.flags, self.ctx), check=False)
+        done = self._exec(
+            helm.command_args(["plugin", "install", plugin_dir], self.flags, self.ctx), check=False
+        )
         if done.returncode != 0:
-            raise HelmError(f"Failed to install Helm plugin: {_text(done.stdout + done.stderr).strip()}")
+            raise HelmError(
+                f"Failed to install Helm plugin: {_text(done.stdout + done.stderr).strip()}"
+            )
         self._plugin = name
         self.post_renderer_args = ("--post-renderer", name)
 

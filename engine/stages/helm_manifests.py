@@ -103,7 +103,7 @@ class Manifest(NamedTuple):
     events: tuple[str, ...] = ()  # hook events; empty for a plain manifest
 
 
-# --- SplitManifests / SortManifests -------------------------------------------------------------
+# --- SplitManifests / SortManifests ---------------------------------------------------------------
 
 
 def split_manifests(text: str) -> list[str]:
@@ -181,7 +181,7 @@ def is_test_hook(hook: Manifest) -> bool:
     return any(event in ("test", "test-success") for event in hook.events)
 
 
-# --- the post-render round trip -----------------------------------------------------------------
+# --- the post-render round trip -------------------------------------------------------------------
 
 
 def post_render(
@@ -250,7 +250,7 @@ def _clear_empty_annotations(node: dict[str, Any]) -> None:
             del node["metadata"]
 
 
-# --- helm template's output ---------------------------------------------------------------------
+# --- helm template's output -----------------------------------------------------------------------
 
 
 def template_output(

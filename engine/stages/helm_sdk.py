@@ -31,6 +31,7 @@ EXTRA_HINT = (
     "install skrender's Helm extra (pip install 'skrender[helm]') or put helm on PATH"
 )
 
+
 def sdk() -> Any:
     """The ``helm_python`` module, imported on first use (it loads a 40 MB Go library)."""
     try:
@@ -249,7 +250,8 @@ def _set_into(
         parsed = parse(expression)
     except helm.HelmError as exc:
         raise HelmError(f"failed parsing {flag} data: {exc}") from None
-    return _set_tree(base, parsed)
+    merged: dict[str, Any] = _set_tree(base, parsed)
+    return merged
 
 
 def _set_tree(base: Any, tree: Any) -> Any:
@@ -286,8 +288,8 @@ def _parse_set_file(expression: str, cwd: str) -> dict[str, Any]:
             text = handle.read()
     except OSError as exc:
         raise HelmError(f"open {path}: {(exc.strerror or str(exc)).lower()}") from None
-    parsed: dict[str, Any] = sdk().parse_set_literal(f"{key}=x")
-    return _replace_leaf(parsed, text)
+    parsed: dict[str, Any] = _replace_leaf(sdk().parse_set_literal(f"{key}=x"), text)
+    return parsed
 
 
 def _replace_leaf(tree: Any, value: str) -> Any:
@@ -434,7 +436,9 @@ class InProcessEngine:
         helm = sdk()
         full = os.path.join(self.ctx.cwd, chart_path)
         if not os.path.exists(full):
-            raise HelmError(f"could not find {chart_path}: stat {chart_path}: no such file or directory")
+            raise HelmError(
+                f"could not find {chart_path}: stat {chart_path}: no such file or directory"
+            )
         try:
             with _quiet_go_logs():
                 helm.dependency_build(full)
@@ -442,7 +446,7 @@ class InProcessEngine:
             raise HelmError(str(exc)) from None
 
     def _template(self, call: TemplateCall) -> str:
-        """``helm template NAME CHART``, post-rendered by skaffold's filter when there are builds."""
+        """``helm template NAME CHART``, post-rendered by skaffold's filter given builds."""
         if len(call.positional) < 2:
             raise HelmError("must either provide a name or specify --generate-name")
         if len(call.positional) > 2:
@@ -563,7 +567,9 @@ def _check_dependencies(chart: Any) -> None:
     """``action.CheckDependencies``: every dependency of Chart.yaml must be in charts/."""
     wanted = chart.metadata.get("dependencies") or []
     present = {dep.get("name") for dep in chart.dependencies}
-    missing = [str(d.get("name")) for d in wanted if isinstance(d, dict) and d.get("name") not in present]
+    missing = [
+        str(d.get("name")) for d in wanted if isinstance(d, dict) and d.get("name") not in present
+    ]
     if missing:
         raise HelmError(
             "an error occurred while checking for chart dependencies. You may need to run "
@@ -589,7 +595,7 @@ def _simple_head(path: str, doc: str) -> Mapping[str, Any]:
     metadata = head.get("metadata")
     annotations = metadata.get("annotations") if isinstance(metadata, dict) else None
     if isinstance(annotations, dict):
-        for key, value in annotations.items():
+        for value in annotations.values():
             if not isinstance(value, str) and value is not None:
                 raise HelmError(
                     f"YAML parse error on {path}: error unmarshaling JSON: json: cannot unmarshal "
