@@ -32,7 +32,7 @@ HOOK_ANNOTATION = "helm.sh/hook"
 _NOTES_SUFFIX = "NOTES.txt"  # action.go notesFileSuffix
 
 # manifest.go: sep
-_SEPARATOR = re.compile(r"(?:^|\s*\n)---\s*")
+_SEPARATOR = re.compile(r"(?:^|\s*\n)---\s*", re.ASCII)  # Go: \s is ASCII
 
 # kind_sorter.go InstallOrder
 INSTALL_ORDER = (
