@@ -36,16 +36,18 @@ def sdk() -> Any:
     """The ``helm_python`` module, imported on first use (it loads a 40 MB Go library)."""
     try:
         import helm_python
-    except ImportError:
+    except (ImportError, OSError):  # OSError: the Go library would not load
         raise HelmError(EXTRA_HINT) from None
     return helm_python
 
 
 def available() -> bool:
-    """Whether the optional extra is installed (without loading it)."""
-    import importlib.util
-
-    return importlib.util.find_spec("helm_python") is not None
+    """Whether the optional extra is installed (importing it: a broken install counts as none)."""
+    try:
+        sdk()
+    except HelmError:
+        return False
+    return True
 
 
 # --- the command line -----------------------------------------------------------------------------

@@ -31,22 +31,32 @@ import tempfile
 HOOK = "helm.sh/hook"
 PARKED_HOOK = "x-helm-double.test/parked-hook"
 KIND_ORDER = (
-    "PriorityClass Namespace NetworkPolicy ResourceQuota LimitRange PodSecurityPolicy "
-    "PodDisruptionBudget ServiceAccount Secret SecretList ConfigMap StorageClass PersistentVolume "
-    "PersistentVolumeClaim CustomResourceDefinition ClusterRole ClusterRoleList ClusterRoleBinding "
-    "ClusterRoleBindingList Role RoleList RoleBinding RoleBindingList Service DaemonSet Pod "
-    "ReplicationController ReplicaSet Deployment HorizontalPodAutoscaler StatefulSet Job CronJob "
-    "IngressClass Ingress APIService MutatingWebhookConfiguration ValidatingWebhookConfiguration"
-).split()
-EVENTS = set(
-    "pre-install post-install pre-delete post-delete pre-upgrade post-upgrade pre-rollback "
-    "post-rollback test test-success".split()
+    "PriorityClass", "Namespace", "NetworkPolicy", "ResourceQuota", "LimitRange",
+    "PodSecurityPolicy", "PodDisruptionBudget", "ServiceAccount", "Secret", "SecretList",
+    "ConfigMap", "StorageClass", "PersistentVolume", "PersistentVolumeClaim",
+    "CustomResourceDefinition", "ClusterRole", "ClusterRoleList", "ClusterRoleBinding",
+    "ClusterRoleBindingList", "Role", "RoleList", "RoleBinding", "RoleBindingList", "Service",
+    "DaemonSet", "Pod", "ReplicationController", "ReplicaSet", "Deployment",
+    "HorizontalPodAutoscaler", "StatefulSet", "Job", "CronJob", "IngressClass", "Ingress",
+    "APIService", "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration",
 )
+EVENTS = {
+    "pre-install", "post-install", "pre-delete", "post-delete", "pre-upgrade", "post-upgrade",
+    "pre-rollback", "post-rollback", "test", "test-success",
+}
 VALUE_FLAGS = {
-    "-f": "values", "--values": "values", "--set": "set", "--set-file": "set-file",
-    "--set-string": "set-string", "-n": "namespace", "--namespace": "namespace",
-    "--post-renderer": "post-renderer", "--kube-context": "kube-context",
-    "--kubeconfig": "kubeconfig", "--version": "version", "--repo": "repo",
+    "-f": "values",
+    "--values": "values",
+    "--set": "set",
+    "--set-file": "set-file",
+    "--set-string": "set-string",
+    "-n": "namespace",
+    "--namespace": "namespace",
+    "--post-renderer": "post-renderer",
+    "--kube-context": "kube-context",
+    "--kubeconfig": "kubeconfig",
+    "--version": "version",
+    "--repo": "repo",
 }
 BOOL_FLAGS = {"--skip-tests", "--debug", "--include-crds"}
 
@@ -95,7 +105,7 @@ def run(argv: list[str]) -> int:
     if command == ["template"]:
         sys.stdout.write(template(positional[1], positional[2], flags))
         return 0
-    raise Failure(f"unknown command {' '.join(positional)!r} for \"helm\"")
+    raise Failure(f'unknown command {" ".join(positional)!r} for "helm"')
 
 
 def parse(argv: list[str]) -> tuple[list[str], dict[str, list[str]]]:
@@ -184,8 +194,14 @@ def template(name: str, chart: str, flags: dict[str, list[str]]) -> str:
     config = helm_python.Config()
     try:
         payload = _native.call_string(
-            "helm_install", config._raw(), _native.HANDLE(0), _native.HANDLE(0), chart, name,
-            json.dumps(chart_values), json.dumps(options),
+            "helm_install",
+            config._raw(),
+            _native.HANDLE(0),
+            _native.HANDLE(0),
+            chart,
+            name,
+            json.dumps(chart_values),
+            json.dumps(options),
         )
     except helm_python.HelmError as exc:
         raise Failure(str(exc)) from None
@@ -197,9 +213,13 @@ def template(name: str, chart: str, flags: dict[str, list[str]]) -> str:
             shutil.rmtree(os.environ["HELM_PLUGINS"], ignore_errors=True)
     manifest = json.loads(payload).get("manifest", "")
     if post_renderer and helm4:
-        blocks = re.findall(r"---\n# Source: ([^\n]*)\n(.*?)\n(?=---\n# Source: |\Z)", manifest, re.S)
+        blocks = re.findall(
+            r"---\n# Source: ([^\n]*)\n(.*?)\n(?=---\n# Source: |\Z)", manifest, re.S
+        )
         kept = [(p, c) for p, c in blocks if PARKED_HOOK not in c]
-        hooks = [(p, c.replace(PARKED_HOOK, HOOK), events(c)) for p, c in blocks if PARKED_HOOK in c]
+        hooks = [
+            (p, c.replace(PARKED_HOOK, HOOK), events(c)) for p, c in blocks if PARKED_HOOK in c
+        ]
         manifest = "".join(f"---\n# Source: {p}\n{c}\n" for p, c in kept)
     else:
         hooks = rendered_hooks(chart, name, namespace, chart_values)

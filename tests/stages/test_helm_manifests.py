@@ -21,7 +21,7 @@ def _head(path: str, doc: str) -> dict[str, Any]:
     return loaded[0] if loaded and isinstance(loaded[0], dict) else {}
 
 
-# --- SplitManifests ---------------------------------------------------------------------------
+# --- SplitManifests -------------------------------------------------------------------------------
 
 
 def test_split_manifests_drops_blank_documents_and_trims_the_left_only() -> None:
@@ -37,7 +37,7 @@ def test_split_manifests_cuts_at_dashes_with_go_ascii_whitespace_only() -> None:
     assert hm.split_manifests("a: 1\u00a0\n---\nb: 2") == ["a: 1\u00a0", "b: 2"]
 
 
-# --- SortManifests ------------------------------------------------------------------------------
+# --- SortManifests --------------------------------------------------------------------------------
 
 
 def test_sort_manifests_orders_by_install_order_then_unknown_kinds_by_name() -> None:
@@ -114,7 +114,9 @@ def test_post_render_annotates_every_document_for_the_post_renderer() -> None:
 
 def test_post_render_regroups_by_filename_and_clears_empty_metadata() -> None:
     files = {
-        "c/templates/a.yaml": "kind: A\nspec:\n  l: [1, 2]\n---\nkind: A2\nmetadata:\n  annotations: {}\n",
+        "c/templates/a.yaml": (
+            "kind: A\nspec:\n  l: [1, 2]\n---\nkind: A2\nmetadata:\n  annotations: {}\n"
+        ),
         "c/templates/b.yaml": "kind: B\nmetadata:\n  annotations:\n    keep: x\n",
     }
     out = hm.post_render(files, decode=_decode, run=lambda docs: docs, encode=_encode)
@@ -142,7 +144,7 @@ def test_post_render_refuses_a_non_mapping_metadata() -> None:
         )
 
 
-# --- helm template's output ------------------------------------------------------------------------
+# --- helm template's output -----------------------------------------------------------------------
 
 
 def test_template_output_prints_manifests_then_hooks_and_skips_tests() -> None:
@@ -174,7 +176,7 @@ def test_crds_come_first_with_include_crds() -> None:
     assert out == "---\n# Source: c/crds/x.yaml\nkind: CRD\n\n---\n# Source: c/a.yaml\nkind: A\n"
 
 
-# --- kyaml's encoder -------------------------------------------------------------------------------
+# --- kyaml's encoder ------------------------------------------------------------------------------
 
 
 def test_compact_sequences_are_not_indented_under_their_key() -> None:
