@@ -37,7 +37,7 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from engine.core import proc
-    from engine.stages import helm, naming, rewrite
+    from engine.stages import helm_filter, naming, rewrite
 
     if args.debugging not in ("false", "0", "f", "F", "FALSE", "False"):
         raise UsageError(
@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     if args.post_renderer:
         text = proc.run([args.post_renderer], cwd=cwd, stdin=text).stdout
     rules = rewrite.build_rules(*_selector_rules(args.filename, cwd))
-    out = helm.filter_manifests(
+    out = helm_filter.filter_manifests(
         text.decode("utf-8", "surrogateescape"),
         builds=builds,
         labels=rewrite.parse_labels(args.label),

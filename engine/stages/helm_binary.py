@@ -105,10 +105,12 @@ class BinaryEngine:
 
     def __exit__(self, *exc: object) -> None:
         if self._plugin is not None:
-            from engine.stages import helm
+            from engine.stages import helm_releases
 
             self._exec(
-                helm.command_args(["plugin", "uninstall", self._plugin], self.flags, self.ctx),
+                helm_releases.command_args(
+                    ["plugin", "uninstall", self._plugin], self.flags, self.ctx
+                ),
                 check=False,
             )
             self._plugin = None
@@ -141,9 +143,8 @@ class BinaryEngine:
 
     def _filter_executable(self, scratch: str) -> str:
         """``os.Executable()`` for skrender: a launcher running this interpreter on this engine."""
-        import engine
-
-        root = os.path.dirname(os.path.dirname(os.path.abspath(engine.__file__)))
+        # engine/stages/helm_binary.py -> the directory holding the engine package
+        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
         path = os.path.join(scratch, "skrender-filter")
         code = (
             f"import sys; sys.path.insert(0, {root!r}); "
@@ -159,7 +160,7 @@ class BinaryEngine:
     def _install_plugin(self, executable: str) -> None:
         """bin.go PreparePostRenderer for Helm 4: a postrenderer/v1 plugin running the filter."""
         from engine import yamlv3
-        from engine.stages import helm
+        from engine.stages import helm_releases
 
         assert self._scratch is not None
         plugin_dir = tempfile.mkdtemp(prefix="skaffold-render", dir=self._scratch.name)
@@ -168,7 +169,8 @@ class BinaryEngine:
         with open(os.path.join(plugin_dir, "plugin.yaml"), "w", encoding="utf-8") as handle:
             handle.write(_PLUGIN_YAML.format(name=name, command=command))
         done = self._exec(
-            helm.command_args(["plugin", "install", plugin_dir], self.flags, self.ctx), check=False
+            helm_releases.command_args(["plugin", "install", plugin_dir], self.flags, self.ctx),
+            check=False,
         )
         if done.returncode != 0:
             raise HelmError(

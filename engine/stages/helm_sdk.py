@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from engine.core.errors import HelmError
-from engine.stages import helm_manifests
+from engine.stages import helm_filter, helm_manifests
 
 EXTRA_HINT = (
     "no `helm` binary on PATH and the Helm SDK is not installed: "
@@ -314,32 +314,13 @@ def _values_file(path: str, *, cwd: str) -> dict[str, Any]:
         raise HelmError(f"open {path}: {(exc.strerror or str(exc)).lower()}") from None
     helm = sdk()
     merged: dict[str, Any] = {}
-    for doc in yaml_reader_documents(data.decode("utf-8", "surrogateescape")):
+    for doc in helm_filter.yaml_reader_documents(data.decode("utf-8", "surrogateescape")):
         try:
             current = helm.values_from_yaml(doc)
         except helm.HelmError as exc:
             raise HelmError(f"failed to parse {path}: {exc}") from None
         merged = merge_maps(merged, current if isinstance(current, dict) else {})
     return merged
-
-
-def yaml_reader_documents(text: str) -> list[str]:
-    """k8s.io/apimachinery ``YAMLReader``: the documents between ``---`` separator lines."""
-    docs: list[str] = []
-    buffer: list[str] = []
-    for line in text.splitlines(keepends=True):
-        if line.startswith("---"):
-            after = line[3:].strip()
-            if after and not after.startswith("#"):
-                raise HelmError(f"error converting YAML to JSON: invalid separator {line!r}")
-            if buffer:
-                docs.append("".join(buffer))
-                buffer = []
-            continue
-        buffer.append(line)
-    if buffer:
-        docs.append("".join(buffer))
-    return docs
 
 
 def merge_maps(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, Any]:
@@ -487,13 +468,12 @@ class InProcessEngine:
     def _filter(self, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """`skaffold filter` as the post-renderer: what it prints, decoded again."""
         from engine import yamlv3
-        from engine.stages import helm
 
         if self.manifest_overrides:
             # the setters read the manifests as text, as the filter reads its stdin
             text = "---\n".join(yamlv3.dump(doc) for doc in docs)
-            docs = helm.decode_filter_input(text, self.manifest_overrides)
-        return helm.filter_documents(
+            docs = helm_filter.decode_filter_input(text, self.manifest_overrides)
+        return helm_filter.filter_documents(
             docs, builds=self.ctx.builds, labels=self.ctx.labels, rules=self.ctx.rules
         )
 

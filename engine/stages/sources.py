@@ -37,7 +37,7 @@ from engine.core.errors import ConfigError, ManifestError, SkrenderError
 from engine.core.proc import go_quote
 from engine.golang import filepath, unicode
 from engine.skaffold.schema import EMPTY_MAPPING, Config
-from engine.stages import helm, kyaml
+from engine.stages import helm_releases, kyaml
 
 # constants.DefaultKubectlManifests
 DEFAULT_RAW_YAML = "k8s/*.yaml"
@@ -53,7 +53,7 @@ class HelmJob(NamedTuple):
     """A helm renderer of ``config`` still to run (it needs the build artifacts)."""
 
     config: Config
-    renderer: helm.Renderer
+    renderer: helm_releases.Renderer
 
 
 # --- the Append splitter ------------------------------------------------------------------------
@@ -210,7 +210,7 @@ def generate(
             results.append(decode_entries([e for chunk in chunks for e in append_split(chunk)]))
         except RecursionError:
             raise ManifestError(f"{_VISITOR_ERROR}: {_TOO_DEEP} (kustomize output)") from None
-    for renderer in helm.renderers(manifests.helm, config.legacy_helm):
+    for renderer in helm_releases.renderers(manifests.helm, config.legacy_helm):
         results.append(HelmJob(config, renderer))  # type: ignore[arg-type]
     return results
 

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from engine.core.errors import HelmError
-from engine.stages import helm, helm_binary, helm_sdk, rewrite
+from engine.stages import helm, helm_binary, helm_filter, helm_releases, helm_sdk, rewrite
 
-CTX = helm.Context(cwd="/work", env={"HOME": "/home/u", "STAGE": "prod"}, builds=())
+CTX = helm_releases.Context(cwd="/work", env={"HOME": "/home/u", "STAGE": "prod"}, builds=())
 
 
 # --- the releases to render -----------------------------------------------------------------------
@@ -26,19 +26,19 @@ def test_renderers_take_manifests_helm_then_deploy_helm_without_duplicates() -> 
         "releases": [{"name": "a", "chartPath": "x"}, {"name": "b", "chartPath": "y"}],
         "flags": {"template": ["--skip-tests"]},
     }
-    found = helm.renderers(manifests, legacy)
+    found = helm_releases.renderers(manifests, legacy)
     assert [[r.name for r in f.releases] for f in found] == [["a"], ["b"]]
     assert found[0].flags.global_ == ("--debug",)
     # runner/renderer.go builds the legacy renderer from the releases only: no flags
-    assert found[1].flags == helm.Flags()
+    assert found[1].flags == helm_releases.Flags()
     assert [f.manifest_overrides for f in found] == [True, False]
-    assert helm.renderers(None, {"releases": [{"name": "a"}]})[0].releases[0].name == "a"
-    assert helm.renderers(manifests, {"releases": [{"name": "a"}]})[1:] == []
-    assert helm.renderers(None, None) == []
+    assert helm_releases.renderers(None, {"releases": [{"name": "a"}]})[0].releases[0].name == "a"
+    assert helm_releases.renderers(manifests, {"releases": [{"name": "a"}]})[1:] == []
+    assert helm_releases.renderers(None, None) == []
 
 
 def test_release_set_values_are_flattened_like_util_flatmap() -> None:
-    (renderer,) = helm.renderers(
+    (renderer,) = helm_releases.renderers(
         {"releases": [{"name": "a", "setValues": {"x": {"y": 1, "z": True}, "w": None}}]}, None
     )
     assert dict(renderer.releases[0].set_values) == {"x.y": "1", "x.z": "true", "w": ""}
@@ -48,7 +48,7 @@ def test_release_set_values_are_flattened_like_util_flatmap() -> None:
 
 
 def test_image_env_names_every_build_by_position_and_by_name() -> None:
-    env = helm.image_env(
+    env = helm_releases.image_env(
         [
             ("gcr.io/p/app-1", "gcr.io/p/app-1:v1@sha256:" + "a" * 64),
             ("web.x", "web.x:2"),
@@ -68,7 +68,7 @@ def test_image_env_names_every_build_by_position_and_by_name() -> None:
 
 
 def test_image_env_without_a_tag_has_only_the_names() -> None:
-    env = helm.image_env([("app", "")])
+    env = helm_releases.image_env([("app", "")])
     assert env == {
         "IMAGE_NAME": "IMAGE_NAME" and "app",
         "IMAGE_NAME_app": "app",
@@ -81,7 +81,7 @@ def test_image_env_without_a_tag_has_only_the_names() -> None:
 
 
 def test_override_args_in_skaffolds_order() -> None:
-    release = helm.Release(
+    release = helm_releases.Release(
         name="r",
         set_values={"b": "2", "a": "1"},
         set_files={"f": "~/cfg.txt", "e": "/a b.txt"},
@@ -89,7 +89,7 @@ def test_override_args_in_skaffolds_order() -> None:
         values_files=("base.yaml", "values-{{.STAGE}}.yaml"),
     )
     ctx = CTX._replace(builds=(("app", "app:1.0"),))
-    assert helm.override_args(release, ctx, {"z": "9"}) == [
+    assert helm_releases.override_args(release, ctx, {"z": "9"}) == [
         "--set", "a=1", "--set", "b=2",
         "--set-file", 'e="/a b.txt"', "--set-file", "f=/home/u/cfg.txt",
         # the digest is empty: the trailing "@" goes (args.go)
@@ -100,36 +100,41 @@ def test_override_args_in_skaffolds_order() -> None:
 
 
 def test_template_args_like_skaffold() -> None:
-    release = helm.Release(name="r", chart_path="charts/c", version="1.2", repo="https://r",
+    release = helm_releases.Release(name="r", chart_path="charts/c", version="1.2", repo="https://r",
                            skip_tests=True)  # fmt: skip
-    flags = helm.Flags(template=("--include-crds",))
-    args = helm.template_args("r", release, "ns", flags, ["--post-renderer", "p"], ["--set", "a=1"],
-                              "/tmp/o.yaml")  # fmt: skip
+    flags = helm_releases.Flags(template=("--include-crds",))
+    post = ["--post-renderer", "p"]
+    args = helm_releases.template_args("r", release, "ns", flags, post, ["--set", "a=1"], "/o.yaml")
     assert args == [
         "template", "r", "charts/c", "--include-crds", "--post-renderer", "p", "--set", "a=1",
-        "-f", "/tmp/o.yaml", "--version", "1.2", "--namespace", "ns", "--repo", "https://r",
+        "-f", "/o.yaml", "--version", "1.2", "--namespace", "ns", "--repo", "https://r",
         "--skip-tests",
     ]  # fmt: skip
     packaged = release._replace(packaged=True, remote_chart="oci://x/c", repo="", skip_tests=False)
-    assert helm.template_args("r", packaged, "", helm.Flags(), [], [], None) == [
+    assert helm_releases.template_args("r", packaged, "", helm_releases.Flags(), [], [], None) == [
         "template", "r", "oci://x/c",
     ]  # fmt: skip
 
 
 def test_command_args_add_the_kube_context_and_global_flags() -> None:
-    flags = helm.Flags(global_=("--debug",))
+    flags = helm_releases.Flags(global_=("--debug",))
     ctx = CTX._replace(kube_context="kind-x")
-    assert helm.command_args(["dep", "build", "c"], flags, ctx) == [
+    assert helm_releases.command_args(["dep", "build", "c"], flags, ctx) == [
         "--kube-context", "kind-x", "dep", "build", "c", "--debug",
     ]  # fmt: skip
-    assert helm.command_args(["plugin", "install", "d"], flags, ctx) == [
+    assert helm_releases.command_args(["plugin", "install", "d"], flags, ctx) == [
         "plugin", "install", "d", "--debug",
     ]  # fmt: skip
-    assert helm.command_args(["template"], helm.Flags(), ctx, secrets=True)[0] == "secrets"
+    assert (
+        helm_releases.command_args(["template"], helm_releases.Flags(), ctx, secrets=True)[0]
+        == "secrets"
+    )
 
 
 def test_a_release_name_template_must_resolve() -> None:
-    (renderer,) = helm.renderers({"releases": [{"name": "{{.NOPE}}", "chartPath": "c"}]}, None)
+    (renderer,) = helm_releases.renderers(
+        {"releases": [{"name": "{{.NOPE}}", "chartPath": "c"}]}, None
+    )
     with pytest.raises(HelmError, match=r'cannot expand release name "\{\{\.NOPE\}\}"'):
         helm.render(renderer, CTX._replace(env={"PATH": ""}))
 
@@ -143,7 +148,7 @@ def test_filter_replaces_artifacts_adds_labels_and_reencodes_everything() -> Non
         "  - {name: a, image: app}\n  - {name: r, image: redis}\n---\n---\n"
         "kind: ConfigMap\ndata: {image: app}\n"
     )
-    out = helm.filter_manifests(
+    out = helm_filter.filter_manifests(
         text,
         builds=[("app", "gcr.io/p/app:v1")],
         labels={"team": "x"},
