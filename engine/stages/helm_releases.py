@@ -10,6 +10,7 @@ template data of ``setValueTemplates`` and ``valuesFiles`` (:func:`image_env`, f
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -320,3 +321,19 @@ def command_args(
     if secrets:
         full = ["secrets", *full]
     return full
+
+
+def input_paths(renderer: Renderer, ctx: Context) -> list[str] | None:
+    """The local files and directories a helm renderer reads (chart directories, values files,
+    set files), joined to ``ctx.cwd``; None when it reads a remote chart (`skrender bulk
+    --changed`: such a service always counts as changed)."""
+    paths: list[str] = []
+    for release in renderer.releases:
+        if release.remote_chart:
+            return None
+        chart = expand(release.chart_path, {}, ctx, or_fail=True)
+        values = [expand(_home(p, ctx), {}, ctx) for p in release.values_files]
+        for path in [chart, *values, *(_home(p, ctx) for p in release.set_files.values())]:
+            if path:
+                paths.append(os.path.join(ctx.cwd, path))
+    return paths

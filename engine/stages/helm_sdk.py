@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import json
 import os
+import sys
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -636,18 +638,30 @@ def _kyaml_encode(doc: dict[str, Any]) -> str:
 
 class _quiet_go_logs:
     """The SDK logs through Go's slog straight to file descriptor 2; keep it off the terminal
-    (skaffold only shows helm's stderr when helm fails, and then in its error)."""
+    (skaffold only shows helm's stderr when helm fails, and then in its error).
+
+    File descriptors are process-wide and `skrender bulk` renders on threads: the first thread
+    in redirects fd 2, the last one out restores it.
+    """
+
+    _lock = threading.Lock()
+    _depth = 0
+    _saved = -1
 
     def __enter__(self) -> None:
-        import sys
-        import tempfile
-
-        sys.stderr.flush()
-        self._capture = tempfile.TemporaryFile()
-        self._saved = os.dup(2)
-        os.dup2(self._capture.fileno(), 2)
+        cls = type(self)
+        with cls._lock:
+            if cls._depth == 0:
+                sys.stderr.flush()
+                with open(os.devnull, "wb") as sink:
+                    cls._saved = os.dup(2)
+                    os.dup2(sink.fileno(), 2)
+            cls._depth += 1
 
     def __exit__(self, *exc: object) -> None:
-        os.dup2(self._saved, 2)
-        os.close(self._saved)
-        self._capture.close()
+        cls = type(self)
+        with cls._lock:
+            cls._depth -= 1
+            if cls._depth == 0:
+                os.dup2(cls._saved, 2)
+                os.close(cls._saved)
