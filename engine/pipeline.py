@@ -456,8 +456,12 @@ def _with_remote_digests(
     return [(name, resolve.with_digest(tag, digests[tag])) for name, tag in builds]
 
 
-def _generate(request: RenderRequest, loaded: _Loaded, launched: Any = None) -> list[list[Any]]:
-    """Every renderer's documents, config by config, in skaffold's order.
+def _generate(
+    request: RenderRequest, loaded: _Loaded, launched: Any = None
+) -> list[tuple[int, Any]]:
+    """Every renderer's output (documents, or a helm job), config by config, in skaffold's order:
+    each config's renderers, then the ``deploy.helm`` ones (runner/renderer.go).  Each comes
+    with the index of its config.
 
     ``launched`` (a threading.Event), when given, is set as the first kustomize starts.
     """
@@ -471,18 +475,20 @@ def _generate(request: RenderRequest, loaded: _Loaded, launched: Any = None) -> 
 
     runner = request.kustomize_runner if launched is None else signalling
 
-    return [
-        docs
-        for cfg in loaded.configs
-        for docs in sources.generate(
+    own: list[tuple[int, Any]] = []
+    legacy: list[tuple[int, Any]] = []
+    for index, cfg in enumerate(loaded.configs):
+        for output in sources.generate(
             cfg,
             cwd=loaded.cwd,
             env=loaded.env,
             allow_commands=request.allow_template_commands,
             kustomize_runner=runner,
             setters=request.setters,
-        )
-    ]
+        ):
+            is_legacy = isinstance(output, sources.HelmJob) and output.renderer.legacy
+            (legacy if is_legacy else own).append((index, output))
+    return own + legacy
 
 
 def _preload_transform() -> None:
@@ -493,7 +499,7 @@ def _preload_transform() -> None:
 def _transform_and_serialise(
     request: RenderRequest,
     loaded: _Loaded,
-    documents: Sequence[Sequence[Any]],
+    documents: Sequence[tuple[int, Any]],
     builds: Sequence[Build],
     warnings: list[str],
 ) -> str:
@@ -506,29 +512,37 @@ def _transform_and_serialise(
 def _transform_chunks(
     request: RenderRequest,
     loaded: _Loaded,
-    documents: Sequence[Sequence[Any]],
+    documents: Sequence[tuple[int, Any]],
     builds: Sequence[Build],
     warnings: list[str],
 ) -> list[str]:
-    """Each document transformed and serialised (trimmed), in order."""
+    """Each document transformed and serialised (trimmed), in order.
+
+    render_mux.go: a renderer's non-empty output joins its config's list, and the lists are
+    printed in the order configs first produced something (``ManifestListByConfig``).
+    """
     from engine import yamlv3
     from engine.stages import rewrite, sources
 
     rules = _selector_rules(request, loaded.configs, loaded.cwd)
     images = dict(builds)
-    chunks: list[str] = []
-    for docs in documents:
+    by_config: dict[int, list[str]] = {}
+    for index, docs in documents:
         if isinstance(docs, sources.HelmJob):
-            chunks.extend(_helm_chunks(request, loaded, docs, builds, rules))
-            continue
-        transformed = rewrite.replace_images(docs, images, rules)
-        if request.labels:
-            transformed = rewrite.add_labels(transformed, request.labels, rules)
-        if request.namespace and not request.offline:
-            transformed, conflicts = rewrite.set_namespace(transformed, request.namespace, rules)
-            warnings.extend(conflicts)
-        chunks.extend(yamlv3.dump(doc).strip() for doc in transformed)
-    return chunks
+            chunks = _helm_chunks(request, loaded, docs, builds, rules)
+        else:
+            transformed = rewrite.replace_images(docs, images, rules)
+            if request.labels:
+                transformed = rewrite.add_labels(transformed, request.labels, rules)
+            if request.namespace and not request.offline:
+                transformed, conflicts = rewrite.set_namespace(
+                    transformed, request.namespace, rules
+                )
+                warnings.extend(conflicts)
+            chunks = [yamlv3.dump(doc).strip() for doc in transformed]
+        if chunks:
+            by_config.setdefault(index, []).extend(chunks)
+    return [chunk for chunks in by_config.values() for chunk in chunks]
 
 
 def _helm_chunks(

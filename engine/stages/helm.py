@@ -70,7 +70,7 @@ def render(renderer: Renderer, ctx: Context) -> list[str]:
     (the renderer's ``SetLabels`` re-encodes the documents)."""
     from engine.stages import sources
 
-    manifest_overrides = ctx.setters if renderer.manifest_overrides else {}
+    manifest_overrides = {} if renderer.legacy else ctx.setters
     engine = select_engine(ctx, manifest_overrides, renderer.flags)
     entries: list[str] = []
     with engine:

@@ -57,7 +57,9 @@ class Renderer(NamedTuple):
 
     releases: tuple[Release, ...]
     flags: Flags
-    manifest_overrides: bool  # the `--set` setters reach helm (not for the deploy.helm one)
+    # deploy.helm's, which `render` runs after every config's own renderers, without the
+    # `--set` setters (runner/renderer.go)
+    legacy: bool = False
 
 
 class Context(NamedTuple):
@@ -89,7 +91,7 @@ def renderers(helm: Mapping[str, Any] | None, legacy: Mapping[str, Any] | None) 
     render_releases: list[Release] = []
     if helm is not None:
         render_releases = [_release(r) for r in _list(helm.get("releases")) if isinstance(r, dict)]
-        found.append(Renderer(tuple(render_releases), _flags(helm.get("flags")), True))
+        found.append(Renderer(tuple(render_releases), _flags(helm.get("flags"))))
     if legacy is not None:
         taken = {r.name for r in render_releases}
         releases = [
@@ -98,7 +100,7 @@ def renderers(helm: Mapping[str, Any] | None, legacy: Mapping[str, Any] | None) 
             if isinstance(r, dict) and str(r.get("name") or "") not in taken
         ]
         if releases:
-            found.append(Renderer(tuple(releases), Flags(), False))
+            found.append(Renderer(tuple(releases), Flags(), legacy=True))
     return found
 
 

@@ -175,7 +175,7 @@ def generate(
     allow_commands: bool = True,
     kustomize_runner: Callable[..., bytes] | None = None,
     setters: Mapping[str, str] = EMPTY_MAPPING,
-) -> list[list[Any]]:
+) -> list[list[Any] | HelmJob]:
     """Decoded documents of each renderer of ``config`` that runs: rawYaml, then kustomize,
     then a :class:`HelmJob` for ``manifests.helm`` and one for ``deploy.helm``.
 
@@ -188,7 +188,7 @@ def generate(
     raise :class:`ManifestError`; a failing kustomize raises ``ToolError`` with its status.
     """
     reject_unsupported(config)
-    results: list[list[Any]] = []
+    results: list[list[Any] | HelmJob] = []
     manifests = config.manifests
     if manifests.raw_yaml:
         files = _raw_yaml_texts(config, cwd=cwd, env=env, allow_commands=allow_commands)
@@ -211,7 +211,7 @@ def generate(
         except RecursionError:
             raise ManifestError(f"{_VISITOR_ERROR}: {_TOO_DEEP} (kustomize output)") from None
     for renderer in helm_releases.renderers(manifests.helm, config.legacy_helm):
-        results.append(HelmJob(config, renderer))  # type: ignore[arg-type]
+        results.append(HelmJob(config, renderer))
     return results
 
 

@@ -31,7 +31,7 @@ def test_renderers_take_manifests_helm_then_deploy_helm_without_duplicates() -> 
     assert found[0].flags.global_ == ("--debug",)
     # runner/renderer.go builds the legacy renderer from the releases only: no flags
     assert found[1].flags == helm_releases.Flags()
-    assert [f.manifest_overrides for f in found] == [True, False]
+    assert [f.legacy for f in found] == [False, True]
     assert helm_releases.renderers(None, {"releases": [{"name": "a"}]})[0].releases[0].name == "a"
     assert helm_releases.renderers(manifests, {"releases": [{"name": "a"}]})[1:] == []
     assert helm_releases.renderers(None, None) == []

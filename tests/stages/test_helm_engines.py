@@ -274,3 +274,24 @@ def test_filter_takes_its_command_line_from_skaffold_cmdline(tmp_path: Path) -> 
         "apiVersion: v1\nkind: Pod\nmetadata:\n  labels:\n    a: b\nspec:\n  containers:\n"
         "    - image: gcr.io/p/app:2"
     )
+
+
+def test_deploy_helm_output_joins_its_config_after_every_configs_own_renderers(
+    tmp_path: Path,
+) -> None:
+    # runner/renderer.go adds the deploy.helm renderers after all others; render_mux.go keeps
+    # a config's place from its first output: a config with only deploy.helm comes last
+    root = tmp_path / "multi"
+    (root / "a").mkdir(parents=True)
+    _project(root / "a", SKAFFOLD.replace("manifests:\n  helm:", "deploy:\n  helm:"))
+    (root / "b" / "k8s").mkdir(parents=True)
+    (root / "b" / "skaffold.yaml").write_text(
+        "apiVersion: skaffold/v4beta14\nkind: Config\nmanifests:\n  rawYaml: [k8s/cm.yaml]\n"
+    )
+    (root / "b" / "k8s" / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\n")
+    (root / "skaffold.yaml").write_text(
+        "apiVersion: skaffold/v4beta14\nkind: Config\nrequires:\n- path: a\n- path: b\n"
+    )
+    done = _render(root)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("apiVersion: v1\nkind: ConfigMap\n---\n---\n# Source: app/")
