@@ -136,6 +136,8 @@ _BOOL_FLAGS = {
     "kube-insecure-skip-tls-verify": "",
     "skip-refresh": "",  # helm dep build
 }
+# flags that change what `helm template` prints and that the in-process engine does not do
+_UNSUPPORTED = ("show-only", "output-dir", "post-renderer", "post-renderer-args")
 # flags whose value is a pflag StringSlice (split on commas like a CSV record)
 _SLICE_FLAGS = frozenset(("values", "api-versions"))
 
@@ -438,6 +440,9 @@ class InProcessEngine:
             extra = " ".join(call.positional[2:])
             raise HelmError(f"expected at most two arguments, unexpected arguments: {extra}")
         name, chart_ref = call.positional
+        for flag in _UNSUPPORTED:
+            if flag in call.values:
+                raise HelmError(f"--{flag} is not supported by the in-process Helm engine")
         helm = sdk()
         values = merge_values(call, cwd=self.ctx.cwd)
         chart = self._load_chart(chart_ref, call)
@@ -519,7 +524,14 @@ class InProcessEngine:
     ) -> dict[str, str]:
         """The SDK's engine.Render with the release `helm template` builds (an install, rev 1)."""
         helm = sdk()
-        options: dict[str, Any] = {"name": name, "namespace": ns, "is_install": True, "revision": 1}
+        upgrade = "is-upgrade" in call.flags  # template.go: --is-upgrade sets .Release.IsUpgrade
+        options: dict[str, Any] = {
+            "name": name,
+            "namespace": ns,
+            "is_install": not upgrade,
+            "is_upgrade": upgrade,
+            "revision": 1,
+        }
         capabilities: dict[str, Any] = {}
         if call.last("kube-version"):
             capabilities["kube_version"] = call.last("kube-version")
