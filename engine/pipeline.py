@@ -562,7 +562,8 @@ def _helm_chunks(
         labels=request.labels,
         setters=request.setters,
         kube_context=loaded.kube_context,
-        config_file=job.config.source_file,
+        # bin.go PrepareSkaffoldFilter: the filter loads the run's config (SKAFFOLD_FILENAME)
+        config_file=os.path.join(loaded.cwd, request.filename),
         rules=rules,
         allow_commands=request.allow_template_commands,
     )

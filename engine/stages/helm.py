@@ -2,14 +2,15 @@
 
 Reproduces ``pkg/skaffold/render/renderer/helm/`` and ``pkg/skaffold/helm/``:
 
-* the releases to render (:func:`renderers`): ``manifests.helm``, then ``deploy.helm`` minus
-  the releases ``manifests.helm`` already has (``runner/renderer.go: filterDuplicates``);
+* the releases to render (:func:`engine.stages.helm_releases.renderers`): ``manifests.helm``,
+  then ``deploy.helm`` minus the releases ``manifests.helm`` already has
+  (``runner/renderer.go: filterDuplicates``);
 * per release, in order: the name, chart path and namespace expanded from the environment,
   ``helm dep build`` unless ``skipBuildDependencies``, then ``helm template`` with exactly the
-  arguments skaffold builds (:func:`template_args`);
+  arguments skaffold builds (:mod:`engine.stages.helm_releases`);
 * with build artifacts, every release is post-rendered by ``skaffold filter``
-  (:func:`filter_manifests`, also the ``skrender filter`` command): artifact images replaced,
-  ``-l`` labels added;
+  (:mod:`engine.stages.helm_filter`, also the ``skrender filter`` command): artifact images
+  replaced, ``-l`` labels added;
 * the output of each release joins the manifest list through ``ManifestList.Append``.
 
 Two engines answer the `helm` calls (:func:`select_engine`): a ``helm`` binary on PATH, used
