@@ -564,7 +564,10 @@ def _helm_chunks(
         kube_context=loaded.kube_context,
         # bin.go PrepareSkaffoldFilter: the filter loads the run's config (SKAFFOLD_FILENAME)
         config_file=os.path.join(loaded.cwd, request.filename),
-        rules=rules,
+        rules=rewrite.filter_rules(
+            [rule for cfg in loaded.configs for rule in cfg.allow],
+            [rule for cfg in loaded.configs for rule in cfg.deny],
+        ),
         allow_commands=request.allow_template_commands,
     )
     entries = helm.render(job.renderer, ctx)

@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     text = sys.stdin.buffer.read()
     if args.post_renderer:
         text = proc.run([args.post_renderer], cwd=cwd, stdin=text).stdout
-    rules = rewrite.build_rules(*_selector_rules(args.filename, cwd))
+    rules = rewrite.filter_rules(*_selector_rules(args.filename, cwd))
     out = helm_filter.filter_manifests(
         text.decode("utf-8", "surrogateescape"),
         builds=builds,

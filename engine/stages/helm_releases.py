@@ -73,7 +73,7 @@ class Context(NamedTuple):
     setters: Mapping[str, str] = {}  # --set / --set-value-file
     kube_context: str = ""
     config_file: str = ""  # skaffold.yaml, for `skaffold filter`
-    rules: Any = None  # rewrite.TransformRules for the in-process filter
+    rules: Any = None  # rewrite.TransformRules of the in-process filter (rewrite.filter_rules)
     allow_commands: bool = True
 
 

@@ -241,3 +241,14 @@ def test_a_bad_values_file_names_the_file(tmp_path: Any) -> None:
         helm_sdk.merge_values(call, cwd=str(tmp_path))
     with pytest.raises(HelmError, match=r"open missing\.yaml: no such file"):
         helm_sdk.merge_values(helm_sdk.parse_args(["-f", "missing.yaml"]), cwd=str(tmp_path))
+
+
+def test_filter_rules_set_each_list_on_its_own() -> None:
+    from engine.skaffold.schema import SelectorRule
+
+    allow = [SelectorRule(group_kind="StatefulSet.apps", labels=(".*",), image=(".*",))]
+    # render's rules: an allow entry takes the kind off the denylist; the filter's keep it
+    assert ("apps", "StatefulSet") not in rewrite.build_rules(allow).deny
+    rules = rewrite.filter_rules(allow)
+    assert ("apps", "StatefulSet") in rules.deny
+    assert rules.allow[("apps", "StatefulSet")].labels == (".*",)
