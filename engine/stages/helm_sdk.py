@@ -448,12 +448,10 @@ class InProcessEngine:
         chart = self._load_chart(chart_ref, call)
         try:
             _check_dependencies(chart)
-            if "skip-schema-validation" not in call.flags and chart.schema:
-                try:
-                    chart.validate_schema(values)
-                except helm.HelmError as exc:
-                    raise HelmError(str(exc)) from None
-            files = self._render(chart, values, name, namespace(call, self.ctx.env), call)
+            ns = namespace(call, self.ctx.env)
+            if chart.metadata.get("kubeVersion"):
+                self._check_kube_version(chart, values, name, ns, call)
+            files = self._render(chart, values, name, ns, call)  # validates values.schema.json
             files = helm_manifests.drop_notes(files)
             if self.ctx.builds:
                 # helm.go: with build artifacts skaffold post-renders through `skaffold filter`
@@ -471,6 +469,39 @@ class InProcessEngine:
             )
         finally:
             chart.close()
+
+    def _check_kube_version(
+        self, chart: Any, values: dict[str, Any], name: str, ns: str, call: TemplateCall
+    ) -> None:
+        """renderResources: a chart's ``kubeVersion`` must admit the Kubernetes version.
+
+        The SDK's render leaves that check to the install action, so a client dry-run install
+        answers it; its other errors are the render's, reported by the render itself.
+        """
+        helm = sdk()
+        options: dict[str, Any] = {"namespace": ns, "dry_run": "client"}
+        if call.last("kube-version"):
+            options["kube_version"] = call.last("kube-version")
+        from helm_python import _native
+
+        config = helm.Config()
+        try:
+            with _quiet_go_logs():
+                _native.call_string(
+                    "helm_install",
+                    config._raw(),
+                    _native.HANDLE(0),
+                    chart._raw(),
+                    None,
+                    name,
+                    json.dumps(values),
+                    json.dumps(options),
+                )
+        except helm.HelmError as exc:
+            if "chart requires kubeVersion" in str(exc):
+                raise HelmError(str(exc)) from None
+        finally:
+            config.close()
 
     def _filter(self, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """`skaffold filter` as the post-renderer: what it prints, decoded again."""

@@ -195,8 +195,16 @@ def test_release_namespace_and_the_namespace_flag(project: Path) -> None:
             },
             "",
         ),
+        (
+            {"chart/Chart.yaml": "apiVersion: v2\nname: app\nversion: 0.1.0\nkubeVersion: <1.0.0\n"},
+            "chart requires kubeVersion: <1.0.0",
+        ),
+        (
+            {"chart/values.schema.json": '{"properties": {"image": {"type": "integer"}}}'},
+            "got string, want integer",
+        ),
     ],
-    ids=["template-error", "required-value", "missing-dependency"],
+    ids=["template-error", "required-value", "missing-dependency", "kube-version", "schema"],
 )
 def test_chart_errors_fail_and_write_nothing(
     project: Path, binary: bool, change: dict[str, str], message: str
