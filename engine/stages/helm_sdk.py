@@ -443,7 +443,6 @@ class InProcessEngine:
         for flag in _UNSUPPORTED:
             if flag in call.values:
                 raise HelmError(f"--{flag} is not supported by the in-process Helm engine")
-        helm = sdk()
         values = merge_values(call, cwd=self.ctx.cwd)
         chart = self._load_chart(chart_ref, call)
         try:

@@ -196,8 +196,8 @@ def test_release_namespace_and_the_namespace_flag(project: Path) -> None:
             "",
         ),
         (
-            {"chart/Chart.yaml": "apiVersion: v2\nname: app\nversion: 0.1.0\nkubeVersion: <1.0.0\n"},
-            "chart requires kubeVersion: <1.0.0",
+            {"chart/Chart.yaml": "apiVersion: v2\nname: app\nversion: 0.1.0\nkubeVersion: <1.0\n"},
+            "chart requires kubeVersion: <1.0",
         ),
         (
             {"chart/values.schema.json": '{"properties": {"image": {"type": "integer"}}}'},
