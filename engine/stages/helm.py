@@ -35,6 +35,7 @@ from engine.stages.helm_releases import (
     depbuild_args,
     expand,
     override_args,
+    printable,
     template_args,
 )
 
@@ -74,10 +75,13 @@ def render(renderer: Renderer, ctx: Context) -> list[str]:
     manifest_overrides = {} if renderer.legacy else ctx.setters
     engine = select_engine(ctx, manifest_overrides, renderer.flags)
     entries: list[str] = []
-    with engine:
-        for release in renderer.releases:
-            text = _render_release(engine, release, renderer.flags, ctx, manifest_overrides)
-            entries.extend(sources.append_split(text))
+    try:
+        with engine:
+            for release in renderer.releases:
+                text = _render_release(engine, release, renderer.flags, ctx, manifest_overrides)
+                entries.extend(sources.append_split(text))
+    except HelmError as exc:
+        raise HelmError(printable(str(exc))) from None
     return entries
 
 

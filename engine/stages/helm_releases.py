@@ -11,6 +11,7 @@ template data of ``setValueTemplates`` and ``valuesFiles`` (:func:`image_env`, f
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -339,3 +340,13 @@ def input_paths(renderer: Renderer, ctx: Context) -> list[str] | None:
             if path:
                 paths.append(os.path.join(ctx.cwd, path))
     return paths
+
+
+# terminal control characters and bidirectional overrides: never printed raw from helm's output
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """Helm's (untrusted) error text made safe for a terminal or a CI log: control characters
+    are escaped, line breaks and tabs kept."""
+    return _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)

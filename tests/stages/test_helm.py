@@ -252,3 +252,7 @@ def test_filter_rules_set_each_list_on_its_own() -> None:
     rules = rewrite.filter_rules(allow)
     assert ("apps", "StatefulSet") in rules.deny
     assert rules.allow[("apps", "StatefulSet")].labels == (".*",)
+
+
+def test_helm_error_text_is_made_printable() -> None:
+    assert helm_releases.printable("a\x1b[31mb\nc\td\u202ee") == "a\\u001b[31mb\nc\td\\u202ee"
