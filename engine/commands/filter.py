@@ -10,7 +10,6 @@ from ``SKAFFOLD_CMDLINE`` (see :func:`engine.cli.main`).
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from typing import Any
@@ -18,28 +17,38 @@ from typing import Any
 from engine.core.errors import ConfigError, UsageError
 
 
-def add_parser(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
+def command() -> Any:
+    """``filter`` and its flags: those skaffold defines on it (cmd/skaffold/app/cmd/filter.go,
+    flags.go ``DefinedOn: filter``)."""
+    from engine.commands._parser import Command
+    from engine.golang.pflag import BOOL, SLICE, Flag
+
+    return Command(
         "filter",
-        help="transform manifests from stdin like `skaffold filter` (Helm's post-renderer)",
-        description="Replace artifact images and add labels in the manifests read from stdin.",
+        summary="transform manifests from stdin like `skaffold filter`",
+        description=(
+            "Replace artifact images and add labels in the Kubernetes manifests read from "
+            "stdin, as skaffold's filter does when it post-renders Helm releases."
+        ),
+        flags=(
+            Flag("build-artifacts", "a", default="", usage="File containing build result"),
+            Flag("label", "l", kind=SLICE, default=[], usage="Add custom labels (key=value)"),
+            Flag("set", kind=SLICE, default=[], usage="Setters (key=value) for the manifests"),
+            Flag("filename", "f", default="", usage="Path to the Skaffold config file"),
+            Flag("kube-context", default="", usage="Ignored: no cluster is contacted"),
+            Flag("kubeconfig", default="", usage="Ignored: no cluster is contacted"),
+            Flag("debugging", kind=BOOL, default=False, usage="Not supported"),
+            Flag("protocols", kind=SLICE, default=[], usage="Not supported"),
+            Flag("post-renderer", default="", usage="Executable run on stdin first"),
+        ),
     )
-    parser.add_argument("-a", "--build-artifacts", default="", help="file of built images")
-    parser.add_argument("-l", "--label", action="append", default=[], help="label KEY=VALUE")
-    parser.add_argument("--set", action="append", default=[], help="setter KEY=VALUE")
-    parser.add_argument("-f", "--filename", default="", help="the skaffold config")
-    parser.add_argument("--kube-context", default="", help="ignored (no cluster is contacted)")
-    parser.add_argument("--kubeconfig", default="", help="ignored (no cluster is contacted)")
-    parser.add_argument("--debugging", default="false", help="not supported")
-    parser.add_argument("--protocols", action="append", default=[], help="not supported")
-    parser.add_argument("--post-renderer", default="", help="run this program on stdin first")
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: Any) -> int:
     from engine.core import proc
     from engine.stages import helm_filter, naming, rewrite
 
-    if args.debugging not in ("false", "0", "f", "F", "FALSE", "False"):
+    if args.debugging:
         raise UsageError(
             "skrender filter: --debugging (skaffold debug transforms) is not supported"
         )
