@@ -97,7 +97,8 @@ _VALUE_FLAGS = {
     "kube-tls-server-name": "",
     "burst-limit": "",
     "qps": "",
-    "post-render-strategy": "",
+    "color": "",
+    "colour": "",
 }
 # value flags that may also stand alone (pflag NoOptDefVal)
 _OPTIONAL_VALUE = {"dry-run": "client", "wait": "watcher"}
