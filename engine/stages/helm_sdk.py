@@ -236,6 +236,14 @@ def merge_values(call: TemplateCall, *, cwd: str) -> dict[str, Any]:
     for path in call.values.get("values", []):
         base = merge_maps(base, _values_file(path, cwd=cwd))
     for expression in call.values.get("set-json", []):
+        if expression.strip().startswith("{"):
+            # options.go: a whole JSON object is merged like a values file
+            try:
+                document = json.loads(expression.strip())
+            except ValueError:
+                raise HelmError(f"failed parsing --set-json data JSON: {expression}") from None
+            base = merge_maps(base, document if isinstance(document, dict) else {})
+            continue
         base = _set_into(base, expression, helm.parse_set_json, "--set-json")
     for expression in call.values.get("set", []):
         base = _set_into(base, expression, helm.parse_set_string, "--set")
@@ -257,17 +265,104 @@ def _set_into(
         parsed = parse(expression)
     except helm.HelmError as exc:
         raise HelmError(f"failed parsing {flag} data: {exc}") from None
-    merged: dict[str, Any] = _set_tree(base, parsed)
-    return merged
+    path = _key_path(expression)
+    if path is not None:
+        try:
+            leaf = _follow(parsed, path)
+        except (KeyError, IndexError, TypeError):
+            pass
+        else:
+            # strvals.ParseInto: the one key of the expression set into the existing values
+            merged: dict[str, Any] = _set_path(base, path, leaf)
+            return merged
+    tree: dict[str, Any] = _set_tree(base, parsed)
+    return tree
+
+
+def _key_path(expression: str) -> list[str | int] | None:
+    """The key of a one-pair strvals expression (``a.b[1].c=v``) as a path, or None when the
+    expression holds more than one pair (a comma outside braces) or no ``=``."""
+    path: list[str | int] = []
+    key = ""
+    i = 0
+    while i < len(expression):
+        ch = expression[i]
+        if ch == "\\" and i + 1 < len(expression):
+            key += expression[i + 1]
+            i += 2
+            continue
+        if ch == "=":
+            if key or not path:
+                path.append(key)
+            return path if _one_value(expression[i + 1 :]) else None
+        if ch == ",":
+            return None
+        if ch == ".":
+            path.append(key)
+            key = ""
+        elif ch == "[":
+            end = expression.find("]", i)
+            if end < 0 or not expression[i + 1 : end].isdigit():
+                return None
+            if key:
+                path.append(key)
+                key = ""
+            path.append(int(expression[i + 1 : end]))
+            i = end + 1
+            if i < len(expression) and expression[i] == ".":
+                i += 1
+            continue
+        else:
+            key += ch
+        i += 1
+    return None
+
+
+def _one_value(text: str) -> bool:
+    """Whether a strvals value holds no pair separator (a comma outside ``{...}``)."""
+    depth = 0
+    escaped = False
+    for ch in text:
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+        elif ch == "," and depth <= 0:
+            return False
+    return True
+
+
+def _follow(tree: Any, path: Sequence[str | int]) -> Any:
+    for step in path:
+        tree = tree[step]
+    return tree
+
+
+def _set_path(node: Any, path: Sequence[str | int], value: Any) -> Any:
+    """strvals' set/setIndex along ``path``: maps created as needed, a list index extends the
+    list with nulls, other elements and keys kept; the leaf is replaced."""
+    if not path:
+        return value
+    step, rest = path[0], path[1:]
+    if isinstance(step, int):
+        items = list(node) if isinstance(node, list) else []
+        items += [None] * (step + 1 - len(items))
+        items[step] = _set_path(items[step], rest, value)
+        return items
+    mapping = dict(node) if isinstance(node, dict) else {}
+    mapping[step] = _set_path(mapping.get(step), rest, value)
+    return mapping
 
 
 def _set_tree(base: Any, tree: Any) -> Any:
-    """``strvals.ParseInto``: the expression's values set into the existing values.
-
-    The SDK parses an expression on its own; setting its result into ``base`` the way strvals
-    sets each key keeps what Helm keeps: a mapping is set into key by key, and a list index
-    (``hosts[1]=b``) replaces that element of an existing list, leaving the others (strvals
-    ``setIndex``).  A parsed list holds ``null`` before the indices an expression sets.
+    """An expression of several pairs set into the existing values, the way strvals sets each
+    key: a mapping is set into key by key, and a list index (``hosts[1]=b``) replaces that
+    element of an existing list, leaving the others (strvals ``setIndex``).  A parsed list
+    holds ``null`` before the indices an expression sets.
     """
     if isinstance(tree, dict):
         out = dict(base) if isinstance(base, dict) else {}

@@ -256,3 +256,19 @@ def test_filter_rules_set_each_list_on_its_own() -> None:
 
 def test_helm_error_text_is_made_printable() -> None:
     assert helm_releases.printable("a\x1b[31mb\nc\td\u202ee") == "a\\u001b[31mb\nc\td\\u202ee"
+
+
+def test_set_expressions_follow_strvals_parse_into(tmp_path: Any) -> None:
+    # (not "n:": values files are YAML 1.1 to sigs.k8s.io/yaml, there "n" is false)
+    (tmp_path / "v.yaml").write_text("l: [x, y, z]\nm: [1, 2]\nj: [1, 2]\np: {a: 1}\n")
+    call = helm_sdk.parse_args(
+        ["-f", "v.yaml", "--set", "l[1]=b", "--set", "m={7}", "--set", "p.b=2,p.c[1]=3",
+         "--set-json", '{"j": [9]}', "--set", r"dot\.key=1"]
+    )  # fmt: skip
+    assert helm_sdk.merge_values(call, cwd=str(tmp_path)) == {
+        "l": ["x", "b", "z"],  # an index sets one element (setIndex)
+        "m": [7],  # a list value replaces the list
+        "j": [9],  # a JSON object merges like a values file
+        "p": {"a": 1, "b": 2, "c": [None, 3]},
+        "dot.key": 1,
+    }
