@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from engine.core.errors import HelmError, ToolError
+from engine.stages.helm_releases import Context, Flags, command_args
 
 # bin.go VersionRegex / Helm4PostRendererVersion
 _VERSION = re.compile(r"v?(\d[\w.\-]+)")
@@ -69,7 +70,7 @@ def is_helm4(version: tuple[Any, ...]) -> bool:
 class BinaryEngine:
     """`helm` commands run as subprocesses, with skrender's filter as the post-renderer."""
 
-    def __init__(self, ctx: Any, manifest_overrides: Mapping[str, str], flags: Any) -> None:
+    def __init__(self, ctx: Context, manifest_overrides: Mapping[str, str], flags: Flags) -> None:
         self.ctx = ctx
         self.manifest_overrides = manifest_overrides
         self.flags = flags  # the renderer's: global flags go on every helm command
@@ -105,14 +106,8 @@ class BinaryEngine:
 
     def __exit__(self, *exc: object) -> None:
         if self._plugin is not None:
-            from engine.stages import helm_releases
-
-            self._exec(
-                helm_releases.command_args(
-                    ["plugin", "uninstall", self._plugin], self.flags, self.ctx
-                ),
-                check=False,
-            )
+            uninstall = command_args(["plugin", "uninstall", self._plugin], self.flags, self.ctx)
+            self._exec(uninstall, check=False)
             self._plugin = None
         if self._scratch is not None:
             self._scratch.cleanup()
@@ -160,7 +155,6 @@ class BinaryEngine:
     def _install_plugin(self, executable: str) -> None:
         """bin.go PreparePostRenderer for Helm 4: a postrenderer/v1 plugin running the filter."""
         from engine import yamlv3
-        from engine.stages import helm_releases
 
         assert self._scratch is not None
         plugin_dir = tempfile.mkdtemp(prefix="skaffold-render", dir=self._scratch.name)
@@ -169,7 +163,7 @@ class BinaryEngine:
         with open(os.path.join(plugin_dir, "plugin.yaml"), "w", encoding="utf-8") as handle:
             handle.write(_PLUGIN_YAML.format(name=name, command=command))
         done = self._exec(
-            helm_releases.command_args(["plugin", "install", plugin_dir], self.flags, self.ctx),
+            command_args(["plugin", "install", plugin_dir], self.flags, self.ctx),
             check=False,
         )
         if done.returncode != 0:

@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 
 from engine.core.errors import HelmError
 from engine.stages import helm_filter, helm_manifests
+from engine.stages.helm_releases import Context, Flags
 
 EXTRA_HINT = (
     "no `helm` binary on PATH and the Helm SDK is not installed: "
@@ -489,7 +490,9 @@ class InProcessEngine:
     version = "v4.2.3"  # the Helm the SDK embeds: skaffold takes its Helm 4 path
     post_renderer_args: tuple[str, ...] = ()  # the post-renderer runs inside template()
 
-    def __init__(self, ctx: Any, manifest_overrides: Mapping[str, str], flags: Any = None) -> None:
+    def __init__(
+        self, ctx: Context, manifest_overrides: Mapping[str, str], flags: Flags | None = None
+    ) -> None:
         self.ctx = ctx
         self.manifest_overrides = manifest_overrides
 
