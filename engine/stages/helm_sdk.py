@@ -554,7 +554,10 @@ class InProcessEngine:
             if self.ctx.builds:
                 # helm.go: with build artifacts skaffold post-renders through `skaffold filter`
                 files = helm_manifests.post_render(
-                    files, decode=_kyaml_nodes, run=self._filter, encode=_kyaml_encode
+                    files,
+                    decode=lambda path, doc: _kyaml_nodes(path, doc, self.manifest_overrides),
+                    run=self._filter,
+                    encode=_kyaml_encode,
                 )
             hooks, manifests = helm_manifests.sort_manifests(files, _simple_head)
             crds = _crds(chart) if "include-crds" in call.flags else []
@@ -602,13 +605,7 @@ class InProcessEngine:
             config.close()
 
     def _filter(self, docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """`skaffold filter` as the post-renderer: what it prints, decoded again."""
-        from engine import yamlv3
-
-        if self.manifest_overrides:
-            # the setters read the manifests as text, as the filter reads its stdin
-            text = "---\n".join(yamlv3.dump(doc) for doc in docs)
-            docs = helm_filter.decode_filter_input(text, self.manifest_overrides)
+        """`skaffold filter` as the post-renderer (its setters: :func:`_kyaml_nodes`)."""
         return helm_filter.filter_documents(
             docs, builds=self.ctx.builds, labels=self.ctx.labels, rules=self.ctx.rules
         )
@@ -739,13 +736,20 @@ def _json_kind(value: Any) -> str:
     return "object"
 
 
-def _kyaml_nodes(path: str, doc: str) -> list[dict[str, Any]]:
-    """What ``kio.ParseAll`` reads from one split document, as the post-renderer decodes it."""
+def _kyaml_nodes(path: str, doc: str, setters: Mapping[str, str]) -> list[dict[str, Any]]:
+    """What ``kio.ParseAll`` reads from one split document, as the post-renderer decodes it.
+
+    kyaml keeps comments, so the filter's setters (``# from-param:`` comments) still see the
+    template's text: they are applied to it here, before decoding.
+    """
     from engine.core.errors import SkrenderError
     from engine.stages import kyaml
+    from engine.stages import setters as setters_mod
 
     try:
         pieces = kyaml.split_documents(doc)
+        if setters:
+            pieces = setters_mod.apply_to_pieces(pieces, setters)
         nodes: list[dict[str, Any]] = []
         for piece in pieces:
             from engine import yamlv3

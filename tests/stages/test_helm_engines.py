@@ -303,3 +303,15 @@ def test_deploy_helm_output_joins_its_config_after_every_configs_own_renderers(
     done = _render(root)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("apiVersion: v1\nkind: ConfigMap\n---\n---\n# Source: app/")
+
+
+def test_render_set_reaches_helm_and_the_filters_setters(project: Path) -> None:
+    (project / "chart" / "templates" / "cm.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n"
+        "  stage: dev # from-param: ${stage}\n  value: {{ .Values.stage | default \"none\" }}\n"
+    )
+    in_process = _render(project, "--set", "stage=prod")
+    binary = _render(project, "--set", "stage=prod", binary=True)
+    assert in_process.returncode == 0, in_process.stderr
+    assert in_process.stdout == binary.stdout
+    assert "  stage: prod\n  value: prod\n" in in_process.stdout
