@@ -19,8 +19,6 @@ from engine.core.errors import HelmError
 
 # constants.HelmOverridesFilename
 OVERRIDES_FILENAME = "skaffold-overrides.yaml"
-# constants.ImageRef
-_IMAGE_REF_KEYS = ("IMAGE_REPO", "IMAGE_TAG", "IMAGE_DIGEST")
 
 Build = tuple[str, str]  # (imageName, final image reference)
 
@@ -105,10 +103,6 @@ def renderers(helm: Mapping[str, Any] | None, legacy: Mapping[str, Any] | None) 
     return found
 
 
-def has_helm(helm: Mapping[str, Any] | None, legacy: Mapping[str, Any] | None) -> bool:
-    return helm is not None or bool(legacy and _list(legacy.get("releases")))
-
-
 def _release(raw: Mapping[str, Any]) -> Release:
     return Release(
         name=_str(raw.get("name")),
@@ -177,17 +171,14 @@ def _dict(value: Any) -> dict[str, Any]:
 # --- template data --------------------------------------------------------------------------------
 
 
-def sanitize_template_value(image_name: str) -> str:
-    """``util.SanitizeHelmTemplateValue``: ``.``, ``-`` and ``/`` become ``_``."""
-    return image_name.replace(".", "_").replace("-", "_").replace("/", "_")
-
-
 def image_env(builds: Sequence[Build]) -> dict[str, str]:
     """``ConstructOverrideArgs``' envMap: per build, ``KEY<n>`` (n from 2) and ``KEY_<name>``."""
+    from engine.skaffold.upgrade import sanitize_helm_template_value
+
     env: dict[str, str] = {}
     for index, (image, tag) in enumerate(builds):
         suffix = str(index + 1) if index > 0 else ""
-        name = sanitize_template_value(image)
+        name = sanitize_helm_template_value(image)  # "." "-" "/" ":" become "_"
         for key, value in _image_vars(image, tag).items():
             env[key + suffix] = value
             env[key + "_" + name] = value
