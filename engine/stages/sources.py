@@ -30,14 +30,17 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from engine.core import proc
 from engine.core.errors import ConfigError, ManifestError, SkrenderError
 from engine.core.proc import go_quote
 from engine.golang import filepath, unicode
 from engine.skaffold.schema import EMPTY_MAPPING, Config
-from engine.stages import helm_releases, kyaml
+from engine.stages import kyaml
+
+if TYPE_CHECKING:
+    from engine.stages import helm_releases
 
 # constants.DefaultKubectlManifests
 DEFAULT_RAW_YAML = "k8s/*.yaml"
@@ -210,8 +213,11 @@ def generate(
             results.append(decode_entries([e for chunk in chunks for e in append_split(chunk)]))
         except RecursionError:
             raise ManifestError(f"{_VISITOR_ERROR}: {_TOO_DEEP} (kustomize output)") from None
-    for renderer in helm_releases.renderers(manifests.helm, config.legacy_helm):
-        results.append(HelmJob(config, renderer))
+    if manifests.helm is not None or config.legacy_helm is not None:
+        from engine.stages import helm_releases
+
+        for renderer in helm_releases.renderers(manifests.helm, config.legacy_helm):
+            results.append(HelmJob(config, renderer))
     return results
 
 
