@@ -542,6 +542,11 @@ class InProcessEngine:
         for flag in _UNSUPPORTED:
             if flag in call.values:
                 raise HelmError(f"--{flag} is not supported by the in-process Helm engine")
+        helm = sdk()
+        try:
+            helm.validate_release_name(name)  # install.go: the release name must be valid
+        except helm.HelmError as exc:
+            raise HelmError(f"release name {_go_quote(name)}: {exc}") from None
         values = merge_values(call, cwd=self.ctx.cwd)
         chart = self._load_chart(chart_ref, call)
         try:
@@ -683,6 +688,13 @@ class InProcessEngine:
                 return files
         except helm.HelmError as exc:
             raise HelmError(f"{exc}\n\nUse --debug flag to render out invalid YAML") from None
+
+
+def _go_quote(text: str) -> str:
+    from engine.core.proc import go_quote
+
+    quoted: str = go_quote(text)
+    return quoted
 
 
 def _check_dependencies(chart: Any) -> None:

@@ -315,3 +315,11 @@ def test_render_set_reaches_helm_and_the_filters_setters(project: Path) -> None:
     assert in_process.returncode == 0, in_process.stderr
     assert in_process.stdout == binary.stdout
     assert "  stage: prod\n  value: prod\n" in in_process.stdout
+
+
+@pytest.mark.parametrize("binary", [False, True], ids=["in-process", "binary"])
+def test_an_invalid_release_name_fails_like_helm_install(project: Path, binary: bool) -> None:
+    (project / "skaffold.yaml").write_text(SKAFFOLD.replace("name: web", "name: Web_App"))
+    done = _render(project, binary=binary)
+    assert done.returncode == 1
+    assert "invalid release name" in done.stderr
