@@ -583,8 +583,12 @@ def _with_remote_digests(
     return [(name, resolve.with_digest(tag, digests[tag])) for name, tag in builds]
 
 
-def _generate(request: RenderRequest, loaded: _Loaded, launched: Any = None) -> list[list[Any]]:
-    """Every renderer's documents, config by config, in skaffold's order.
+def _generate(
+    request: RenderRequest, loaded: _Loaded, launched: Any = None
+) -> list[tuple[int, Any]]:
+    """Every renderer's output (documents, or a helm job), config by config, in skaffold's order:
+    each config's renderers, then the ``deploy.helm`` ones (runner/renderer.go).  Each comes
+    with the index of its config.
 
     ``launched`` (a threading.Event), when given, is set as the first kustomize starts.
     """
@@ -598,18 +602,20 @@ def _generate(request: RenderRequest, loaded: _Loaded, launched: Any = None) -> 
 
     runner = request.kustomize_runner if launched is None else signalling
 
-    return [
-        docs
-        for cfg in loaded.configs
-        for docs in sources.generate(
+    own: list[tuple[int, Any]] = []
+    legacy: list[tuple[int, Any]] = []
+    for index, cfg in enumerate(loaded.configs):
+        for output in sources.generate(
             cfg,
             cwd=loaded.cwd,
             env=loaded.env,
             allow_commands=request.allow_template_commands,
             kustomize_runner=runner,
             setters=request.setters,
-        )
-    ]
+        ):
+            is_legacy = isinstance(output, sources.HelmJob) and output.renderer.legacy
+            (legacy if is_legacy else own).append((index, output))
+    return own + legacy
 
 
 def _preload_transform() -> None:
@@ -620,7 +626,7 @@ def _preload_transform() -> None:
 def _transform_and_serialise(
     request: RenderRequest,
     loaded: _Loaded,
-    documents: Sequence[Sequence[Any]],
+    documents: Sequence[tuple[int, Any]],
     builds: Sequence[Build],
     warnings: list[str],
 ) -> str:
@@ -633,37 +639,81 @@ def _transform_and_serialise(
 def _transform_chunks(
     request: RenderRequest,
     loaded: _Loaded,
-    documents: Sequence[Sequence[Any]],
+    documents: Sequence[tuple[int, Any]],
     builds: Sequence[Build],
     warnings: list[str],
 ) -> list[str]:
-    """Each document transformed and serialised (trimmed), in order."""
+    """Each document transformed and serialised (trimmed), in order.
+
+    render_mux.go: a renderer's non-empty output joins its config's list, and the lists are
+    printed in the order configs first produced something (``ManifestListByConfig``).
+    """
     from engine import yamlv3
-    from engine.stages import rewrite
+    from engine.stages import rewrite, sources
 
     rules = _selector_rules(request, loaded.configs, loaded.cwd)
     images = dict(builds)
-    chunks: list[str] = []
+    by_config: dict[int, list[str]] = {}
     platforms: Callable[[str], Sequence[tuple[str, str, str]]] | None = None
-    for docs in documents:
-        transformed = rewrite.replace_images(docs, images, rules)
-        if request.labels:
-            transformed = rewrite.add_labels(transformed, request.labels, rules)
-        if request.namespace and not request.offline:
-            transformed, conflicts = rewrite.set_namespace(transformed, request.namespace, rules)
-            warnings.extend(conflicts)
-        if request.gke_arm_toleration and rewrite.is_gke_context(loaded.kube_context):
-            # renderer/util/util.go BaseTransform: platforms from the registry, per renderer
-            platforms = platforms or request.image_platforms or _platforms_lookup(request, loaded)
-            transformed = rewrite.add_gke_arm_toleration(transformed, rules, platforms)
-        dumped = [yamlv3.dump(doc).strip() for doc in transformed]
-        functions = getattr(docs, "functions", ())  # engine.stages.kpt.Validated
-        if functions:
-            from engine.stages import kpt
+    for index, docs in documents:
+        if isinstance(docs, sources.HelmJob):
+            chunks = _helm_chunks(request, loaded, docs, builds, rules)
+        else:
+            transformed = rewrite.replace_images(docs, images, rules)
+            if request.labels:
+                transformed = rewrite.add_labels(transformed, request.labels, rules)
+            if request.namespace and not request.offline:
+                transformed, conflicts = rewrite.set_namespace(
+                    transformed, request.namespace, rules
+                )
+                warnings.extend(conflicts)
+            if request.gke_arm_toleration and rewrite.is_gke_context(loaded.kube_context):
+                # renderer/util/util.go BaseTransform: platforms from the registry, per renderer
+                platforms = (
+                    platforms or request.image_platforms or _platforms_lookup(request, loaded)
+                )
+                transformed = rewrite.add_gke_arm_toleration(transformed, rules, platforms)
+            chunks = [yamlv3.dump(doc).strip() for doc in transformed]
+            functions = getattr(docs, "functions", ())  # engine.stages.kpt.Validated
+            if functions:
+                from engine.stages import kpt
 
-            kpt.validate_text(functions, "\n---\n".join(dumped), cwd=loaded.cwd, env=loaded.env)
-        chunks.extend(dumped)
-    return chunks
+                kpt.validate_text(functions, "\n---\n".join(chunks), cwd=loaded.cwd, env=loaded.env)
+        if chunks:
+            by_config.setdefault(index, []).extend(chunks)
+    return [chunk for chunks in by_config.values() for chunk in chunks]
+
+
+def _helm_chunks(
+    request: RenderRequest, loaded: _Loaded, job: Any, builds: Sequence[Build], rules: Any
+) -> list[str]:
+    """One helm renderer's manifests (engine.stages.helm), then its ``SetLabels``: with ``-l``
+    every document is decoded, labelled and re-encoded (render/renderer/helm/helm.go)."""
+    from engine import yamlv3
+    from engine.golang import unicode
+    from engine.stages import helm, rewrite, sources
+
+    ctx = helm.Context(
+        cwd=loaded.cwd,
+        env=loaded.env,
+        builds=tuple(builds),
+        namespace=request.namespace,
+        labels=request.labels,
+        setters=request.setters,
+        kube_context=loaded.kube_context,
+        # bin.go PrepareSkaffoldFilter: the filter loads the run's config (SKAFFOLD_FILENAME)
+        config_file=os.path.join(loaded.cwd, request.filename),
+        rules=rewrite.filter_rules(
+            [rule for cfg in loaded.configs for rule in cfg.allow],
+            [rule for cfg in loaded.configs for rule in cfg.deny],
+        ),
+        allow_commands=request.allow_template_commands,
+    )
+    entries = helm.render(job.renderer, ctx)
+    if not request.labels:
+        return [entry.strip(unicode.SPACE) for entry in entries]
+    docs = rewrite.add_labels(sources.decode_entries(entries), request.labels, rules)
+    return [yamlv3.dump(doc).strip() for doc in docs]
 
 
 def _selector_rules(request: RenderRequest, configs: Sequence[Config], cwd: str) -> Any:

@@ -15,4 +15,5 @@ COMMANDS = {
     "bulk": ("bulk", "render (and publish) every service x environment of a monorepo"),
     "gitops": ("gitops", "render a service and commit the manifests to its environment branch"),
     "argocd": ("argocd", "print Argo CD Applications for the services below the given roots"),
+    "filter": ("filter", "transform manifests from stdin like `skaffold filter`"),
 }

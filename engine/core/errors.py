@@ -59,6 +59,10 @@ class BuildError(SkrenderError):
     """An image could not be built or pushed."""
 
 
+class HelmError(SkrenderError):
+    """Helm failed to build dependencies or render a chart (skaffold: DEPLOY_HELM_USER_ERR)."""
+
+
 def said_once(message: str) -> str:
     """``message`` with nothing said twice, for reports and one-line summaries: a leading
     ``prefix: `` that repeats (``publish: publish: ...``) is kept once, and so is a line that

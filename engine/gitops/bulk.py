@@ -383,9 +383,27 @@ def service_inputs(
                     inputs.add(os.path.realpath(path))
                 for path in sources.kustomize_paths(cfg, cwd=cwd, env=cfg_env):
                     inputs.update(os.path.realpath(p) for p, _ in cache.inputs(path))
+                helm_inputs = _helm_inputs(cfg, cwd, cfg_env)
+                if helm_inputs is None:
+                    return None
+                inputs.update(helm_inputs)
     except (SkrenderError, kcache.Uncacheable, OSError):
         return None
     return inputs
+
+
+def _helm_inputs(cfg: Any, cwd: str, env: Mapping[str, str]) -> set[str] | None:
+    """What the config's helm renderers read (None: a remote chart, always "changed")."""
+    from engine.stages import helm_releases
+
+    found: set[str] = set()
+    for renderer in helm_releases.renderers(cfg.manifests.helm, cfg.legacy_helm):
+        ctx = helm_releases.Context(cwd=cwd, env=env, builds=())
+        paths = helm_releases.input_paths(renderer, ctx)
+        if paths is None:
+            return None
+        found.update(os.path.realpath(p) for p in paths)
+    return found
 
 
 def select_changed(

@@ -682,8 +682,15 @@ def make_paths_absolute(doc: Doc, base: str) -> None:
 def _absolute_helm(helm: Any, base: str) -> None:
     if not isinstance(helm, dict):
         return
+    # latest.HelmRelease: chartPath, valuesFiles and setFiles are `skaffold:"filepath"`
     for rel in helm.get("releases") or []:
-        if isinstance(rel, dict) and isinstance(rel.get("setFiles"), dict):
+        if not isinstance(rel, dict):
+            continue
+        if isinstance(rel.get("chartPath"), str):
+            rel["chartPath"] = _join(base, rel["chartPath"])
+        if isinstance(rel.get("valuesFiles"), list):
+            rel["valuesFiles"] = [_join(base, str(v)) for v in rel["valuesFiles"]]
+        if isinstance(rel.get("setFiles"), dict):
             rel["setFiles"] = {k: _join(base, str(v)) for k, v in rel["setFiles"].items()}
 
 

@@ -9,6 +9,8 @@ reads it back.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
 from engine.core.errors import ManifestError
 from engine.golang import unicode
@@ -88,3 +90,24 @@ def _chomping(value: str) -> str:
     if value == "\n" or value.endswith("\n\n"):
         return "+"
     return ""
+
+
+def is_wrapping_list(doc: Any) -> bool:
+    """A ``List``/``ResourceList`` with ``items`` or ``functionConfig``: kio's ByteReader
+    replaces a lone such document by its items."""
+    return (
+        isinstance(doc, dict)
+        and doc.get("kind") in ("List", "ResourceList")
+        and ("items" in doc or "functionConfig" in doc)
+    )
+
+
+def list_items(doc: Mapping[str, Any]) -> list[Any]:
+    """The nodes kyaml takes from ``items``: a sequence's elements (a mapping's keys and values
+    alternate, being the node's content), nothing for a scalar."""
+    items = doc.get("items")
+    if isinstance(items, list):
+        return list(items)
+    if isinstance(items, dict):
+        return [node for pair in items.items() for node in pair]
+    return []

@@ -148,6 +148,21 @@ def build_rules(
     return TransformRules(allow_map, deny_map)
 
 
+def filter_rules(
+    allow: Sequence[SelectorRule] = (), deny: Sequence[SelectorRule] = ()
+) -> TransformRules:
+    """The rules of `skaffold filter` (cmd/skaffold/app/cmd/filter.go ``getTransformList``):
+    the defaults, then every config's allow and deny entries, each list set on its own (an
+    entry does not leave the other list, unlike :func:`build_rules`); no rules file."""
+    allow_map = dict(_DEFAULT_ALLOW)
+    deny_map = dict(_DEFAULT_DENY)
+    for rule in allow:
+        allow_map[parse_group_kind(rule.group_kind)] = _to_filter(rule)
+    for rule in deny:
+        deny_map[parse_group_kind(rule.group_kind)] = _to_filter(rule)
+    return TransformRules(allow_map, deny_map)
+
+
 def load_rules_file(text: str, source: str) -> tuple[list[SelectorRule], list[SelectorRule]]:
     """Parse ``--resource-selector-rules-file`` (YAML or JSON ``{allow: [...], deny: [...]}``).
 

@@ -19,6 +19,9 @@ What each function reproduces, in skaffold's order of work:
   ``manifests.transform`` runs (``kpt fn eval``) on the kpt and rawYaml lists and on the
   kustomize mirror's files; ``manifests.validate`` marks the kpt and rawYaml documents for
   the validators that run after the base transform (:class:`engine.stages.kpt.Validated`).
+  - helm (``pkg/skaffold/render/renderer/helm/``): a :class:`HelmJob` per helm renderer,
+    rendered by :mod:`engine.stages.helm` once the build artifacts are known (skaffold's
+    post-renderer needs them).
 
   Each entry is then decoded the way the base transform's visitor does
   (``pkg/skaffold/kubernetes/manifest/visitor.go``): first YAML document only, empty ones
@@ -32,7 +35,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from engine.core import proc
 from engine.core.errors import ConfigError, ManifestError, SkrenderError
@@ -40,6 +43,9 @@ from engine.core.proc import go_quote
 from engine.golang import filepath, unicode
 from engine.skaffold.schema import EMPTY_MAPPING, Config
 from engine.stages import kyaml
+
+if TYPE_CHECKING:
+    from engine.stages import helm_releases
 
 # constants.DefaultKubectlManifests
 DEFAULT_RAW_YAML = "k8s/*.yaml"
@@ -49,6 +55,13 @@ _API_VERSION_LINE = re.compile(r"^apiVersion:", re.MULTILINE)
 # how skaffold words a manifest the base transform cannot decode (images.go, visitor.go)
 _VISITOR_ERROR = "replacing images in manifest: reading Kubernetes YAML"
 _TEMPLATE_NAME = "envTemplate"  # pkg/skaffold/util/env_template.go: ParseEnvTemplate
+
+
+class HelmJob(NamedTuple):
+    """A helm renderer of ``config`` still to run (it needs the build artifacts)."""
+
+    config: Config
+    renderer: helm_releases.Renderer
 
 
 # --- the Append splitter ------------------------------------------------------------------------
@@ -170,8 +183,9 @@ def generate(
     allow_commands: bool = True,
     kustomize_runner: Callable[..., bytes] | None = None,
     setters: Mapping[str, str] = EMPTY_MAPPING,
-) -> list[list[Any]]:
-    """Decoded documents of each renderer of ``config`` that runs: rawYaml, then kustomize.
+) -> list[list[Any] | HelmJob]:
+    """Decoded documents of each renderer of ``config`` that runs: rawYaml, then kustomize,
+    then a :class:`HelmJob` for ``manifests.helm`` and one for ``deploy.helm``.
 
     ``kustomize_runner`` (same signature as :func:`run_kustomize`) replaces it when given.
     ``setters`` (``--set``/``--set-value-file``, :mod:`engine.stages.setters`) apply to both
@@ -182,7 +196,7 @@ def generate(
     raise :class:`ManifestError`; a failing kustomize raises ``ToolError`` with its status.
     """
     reject_unsupported(config)
-    results: list[list[Any]] = []
+    results: list[list[Any] | HelmJob] = []
     manifests = config.manifests
     functions = _kpt_functions(config)  # skaffold checks them when it creates the renderers
     if manifests.kpt:
@@ -211,9 +225,14 @@ def generate(
             transformers=functions.transformers,
         )
         try:
-            results.append(_decode_entries([e for chunk in chunks for e in append_split(chunk)]))
+            results.append(decode_entries([e for chunk in chunks for e in append_split(chunk)]))
         except RecursionError:
             raise ManifestError(f"{_VISITOR_ERROR}: {_TOO_DEEP} (kustomize output)") from None
+    if manifests.helm is not None or config.legacy_helm is not None:
+        from engine.stages import helm_releases
+
+        for renderer in helm_releases.renderers(manifests.helm, config.legacy_helm):
+            results.append(HelmJob(config, renderer))
     return results
 
 
@@ -262,9 +281,9 @@ def _kpt_documents(
     transformers = kpt.transformers(config, setters, with_setters=True)
     if transformers:  # run even on an empty list, as Transformer.Transform does
         text = join_entries(entries)
-        docs = _decode_entries(kpt.transform_text(transformers, text, cwd=cwd, env=env))
+        docs = decode_entries(kpt.transform_text(transformers, text, cwd=cwd, env=env))
     else:
-        docs = _decode_entries(entries, folded=kyaml.folded)
+        docs = decode_entries(entries, folded=kyaml.folded)
     return [kpt.without_reader_annotations(doc) for doc in docs]
 
 
@@ -315,8 +334,6 @@ def reject_unsupported(config: Config) -> None:
     m = config.manifests
     unsupported = [
         ("manifests.remoteManifests", bool(m.remote_manifests)),
-        ("manifests.helm", m.helm is not None),
-        ("deploy.helm", config.legacy_helm is not None),
     ]
     for field, present in unsupported:
         if present:
@@ -508,30 +525,11 @@ def _kyaml_decode(pieces: Sequence[str]) -> list[Any]:
         if not loaded or loaded[0] is None:
             continue
         doc = loaded[0]
-        if len(pieces) == 1 and _is_wrapping_list(doc):
-            docs.extend(_list_items(doc))
+        if len(pieces) == 1 and kyaml.is_wrapping_list(doc):
+            docs.extend(kyaml.list_items(doc))
             continue
         docs.append(doc)
     return docs
-
-
-def _is_wrapping_list(doc: Any) -> bool:
-    return (
-        isinstance(doc, dict)
-        and doc.get("kind") in ("List", "ResourceList")
-        and ("items" in doc or "functionConfig" in doc)
-    )
-
-
-def _list_items(doc: Mapping[str, Any]) -> list[Any]:
-    """The nodes kyaml takes from ``items``: a sequence's elements (a mapping's keys and values
-    alternate, being the node's content), nothing for a scalar."""
-    items = doc.get("items")
-    if isinstance(items, list):
-        return list(items)
-    if isinstance(items, dict):
-        return [node for pair in items.items() for node in pair]
-    return []
 
 
 # --- kustomize ----------------------------------------------------------------------------------
@@ -643,7 +641,7 @@ def run_kustomize(argv: Sequence[str], *, cwd: str, env: Mapping[str, str] | Non
 # --- decoding like the base transform's visitor -------------------------------------------------
 
 
-def _decode_entries(
+def decode_entries(
     entries: Sequence[str], folded: Callable[[str], str] | None = None
 ) -> list[Any]:
     """Each entry's first document, decoded untrimmed (``yaml.Unmarshal`` in ``Visit``);

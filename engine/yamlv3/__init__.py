@@ -63,8 +63,11 @@ def load_all(
     return documents
 
 
-def dump(value: Any) -> str:
+def dump(value: Any, *, compact_sequences: bool = False) -> str:
     """One document encoded like yaml.v3's Encoder with SetIndent(2).
+
+    ``compact_sequences``: as kyaml encodes (``CompactSeqIndent``), block sequences that are
+    mapping values start at their key's column.
 
     The result ends with a line break (``"{}\\n"`` for an empty dict).  A ``|+`` block scalar as
     the very last value keeps its extra trailing line breaks, exactly as yaml.v3 writes them.
@@ -72,4 +75,4 @@ def dump(value: Any) -> str:
     """
     from engine.yamlv3.emitter import dump_value  # the emitter is not needed to read a config
 
-    return dump_value(value)
+    return dump_value(value, compact_sequences)

@@ -3,7 +3,9 @@
 Follows vendor/gopkg.in/yaml.v3/encode.go (which scalar style is requested) and emitterc.go (the
 libyaml-derived emitter state: indentation, scalar analysis, quoting, block scalars).  Only the
 paths yaml.v3 takes for generic values are reproduced: block collections, ``{}``/``[]`` for empty
-ones, no anchors, no comments, unlimited line width, unicode output.
+ones, no anchors, no comments, unlimited line width, unicode output.  ``compact_sequences``
+is kyaml's encoder (its yaml.v3 fork's ``CompactSeqIndent``): a block sequence that is a mapping
+value is not indented under its key.
 """
 
 from __future__ import annotations
@@ -195,7 +197,8 @@ def unwrap_key(key: Any) -> Any:
 class Emitter:
     """The emitter state of emitterc.go that matters for block output."""
 
-    def __init__(self) -> None:
+    def __init__(self, compact_sequences: bool = False) -> None:
+        self.compact_sequences = compact_sequences
         self.out: list[str] = []
         self.column = 0
         self.whitespace = True
@@ -280,6 +283,15 @@ class Emitter:
 
     def emit_sequence(self, items: list[Any] | tuple[Any, ...], in_sequence_item: bool) -> None:
         self.increase_indent(False, in_sequence_item)
+        if (
+            self.compact_sequences
+            and not in_sequence_item
+            and self.indents[-1] >= 0
+            and (self.column == 0 or not self.indention)
+        ):
+            # kyaml's goyaml.v3 fork, yaml_emitter_emit_block_sequence_item: in a mapping
+            # context, yaml_emitter_increase_indent_compact takes the "- " back off the indent
+            self.indent -= 2
         for item in items:
             self.write_indent()
             self.write_indicator("-", True, False, True)
@@ -448,12 +460,12 @@ class Emitter:
             breaks = False
 
 
-def dump_value(value: Any) -> str:
+def dump_value(value: Any, compact_sequences: bool = False) -> str:
     """The bytes yaml.v3's Encoder writes for one document holding ``value``."""
     limit = sys.getrecursionlimit()
     try:
         # decoded documents may nest up to yaml.v3's depth limit of 10000
         sys.setrecursionlimit(max(limit, 40000))
-        return Emitter().emit_document(value)
+        return Emitter(compact_sequences).emit_document(value)
     finally:
         sys.setrecursionlimit(limit)

@@ -449,13 +449,21 @@ def test_generate_invalid_separator(tmp_path: Path, yamlio: Any) -> None:
 @pytest.mark.parametrize(
     ("fields", "needle"),
     [
-        ({"helm": {"releases": []}}, "manifests.helm: helm rendering is not supported"),
         ({"remote_manifests": ({"manifest": "pod/x"},)}, "manifests.remoteManifests"),
     ],
 )
 def test_generate_unsupported_sources(fields: dict[str, Any], needle: str) -> None:
     with pytest.raises(ManifestError, match=needle):
         sources.generate(_config(("k8s/*.yaml",), **fields), cwd="/nonexistent", env={})
+
+
+def test_generate_leaves_helm_renderers_for_later(tmp_path: Path) -> None:
+    # the helm renderer needs the build artifacts (its post-renderer): it runs after tagging
+    helm = {"releases": [{"name": "a", "chartPath": "c"}]}
+    config = _config((), helm=helm)._replace(legacy_helm={"releases": [{"name": "b"}]})
+    jobs = sources.generate(config, cwd=str(tmp_path), env={})
+    assert all(isinstance(job, sources.HelmJob) for job in jobs)
+    assert [[r.name for r in job.renderer.releases] for job in jobs] == [["a"], ["b"]]
 
 
 def test_generate_gcs_unsupported() -> None:
