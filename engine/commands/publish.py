@@ -66,7 +66,7 @@ def add_target_flags(
 
 def run(args: argparse.Namespace) -> int:
     """Publish as ``args`` says; print a one-line summary to stderr.  0 on success, 1 on error."""
-    from engine.gitops.publish import publish, redact
+    from engine.gitops.publish import one_line, publish, redact
 
     try:
         files = collect_files(args.files)
@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
             },
         )
     except PublishError as exc:
-        print(f"publish: {redact(str(exc))}", file=sys.stderr)
+        print(f"publish: {one_line(redact(str(exc)))}", file=sys.stderr)
         return 1
     if result.changed and result.commit:
         count = len(files)
@@ -116,7 +116,7 @@ def collect_files(paths: list[str]) -> dict[str, bytes]:
             entries = [(source.name, source)]
         for name, file in entries:
             if name in files:
-                raise PublishError(f"publish: {raw}: two files would be stored as {name}")
+                raise PublishError(f"{raw}: two files would be stored as {name}")
             files[name] = _read(file)
     return files
 
@@ -125,7 +125,7 @@ def _read(file: Path) -> bytes:
     try:
         return file.read_bytes()
     except OSError as exc:
-        raise PublishError(f"publish: reading {file}: {exc.strerror or exc}") from None
+        raise PublishError(f"reading {file}: {exc.strerror or exc}") from None
 
 
 def parse_ident(value: str | None, flag: str) -> tuple[str, str] | None:
@@ -134,7 +134,7 @@ def parse_ident(value: str | None, flag: str) -> tuple[str, str] | None:
         return None
     match = _IDENT.match(value)
     if not match or not match.group("name"):
-        raise PublishError(f"publish: {flag} {value!r}: expected 'Name <email>'")
+        raise PublishError(f"{flag} {value!r}: expected 'Name <email>'")
     return match.group("name"), match.group("email")
 
 

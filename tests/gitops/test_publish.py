@@ -283,7 +283,7 @@ def test_cli_publishes_files_and_directories(
     assert publish_cmd.run(_parser().parse_args(argv)) == 0
     assert capsys.readouterr().err == "prod already up to date; nothing to commit\n"
     assert publish_cmd.run(_parser().parse_args([*argv[:-2], str(tmp_path / "missing")])) == 1
-    assert capsys.readouterr().err.startswith("publish: publish: reading ")
+    assert capsys.readouterr().err.startswith("publish: reading ")
 
 
 # --- real servers --------------------------------------------------------------------------
