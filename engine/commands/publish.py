@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
         )
     except PublishError as exc:
         print(f"publish: {one_line(redact(str(exc)))}", file=sys.stderr)
-        return 1
+        return exc.exit_code
     if result.changed and result.commit:
         count = len(files)
         print(

@@ -192,8 +192,9 @@ def publish_many(
                 session = _Session(remote, git_env, blobs)
                 _publish_branches(session, branches, max_attempts)
             except _Terminated as exc:
-                message = _interrupted_message(exc.signum, session, shown)
-                raise PublishError(message) from None
+                error = PublishError(_interrupted_message(exc.signum, session, shown))
+                error.exit_code = 128 + exc.signum  # as if the signal had ended the process
+                raise error from None
             finally:
                 interrupted.cleaning = True
                 if session is not None:
