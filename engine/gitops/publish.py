@@ -53,7 +53,6 @@ __all__ = [
 ]
 
 _REMOTE = "origin"
-_BASE_REFS = "refs/skrender/base/"
 _DEFAULT_EMAIL = "skrender@noreply.invalid"
 # Refspecs per push / patterns per ls-remote: argv stays far below the kernel's limits.
 _REFS_PER_PUSH = 2000
@@ -430,6 +429,7 @@ class _Session:
         self._atomic: tuple[str, ...] = ("--atomic",)
         self._idents: tuple[str, str] | None = None
         self._written: set[str] = set()
+        self._fetched: set[str] = set()
         self._new_objects: dict[str, tuple[str, bytes]] = {}
         self._scratch = ScratchDir("skrender-publish")
         self._credentials: CredentialFile | None = None
@@ -469,29 +469,32 @@ class _Session:
             listed[ref] = oid
         return {n: listed.get(f"refs/heads/{n}") for n in names}
 
-    def fetch_tips(self, tips: Mapping[str, str | None]) -> dict[str, str | None]:
-        """Shallow-fetch the commits and trees of the tips that exist (one ``fetch``); the
-        tips fetched (a branch that moved since ``ls-remote`` comes at its newer tip)."""
-        wanted = [name for name, oid in tips.items() if oid is not None]
+    def fetch_tips(
+        self, tips: Mapping[str, str | None], *, relisted: bool = False
+    ) -> dict[str, str | None]:
+        """Shallow-fetch the commits and trees of the tips that exist (one ``fetch``, by
+        object id: no local refs to write, which would cost more than the fetch itself).
+        The tips to build on: those asked for, or, when one moved away since ``ls-remote``
+        (the server no longer serves it), the branches' tips listed again."""
+        wanted = sorted({oid for oid in tips.values() if oid is not None} - self._fetched)
         if not wanted:
             return dict(tips)
-        refspecs = [f"+refs/heads/{name}:{_BASE_REFS}{name}" for name in wanted]
         # Only the tip commits and their trees: the blobs of unchanged files are never needed
         # (a server without filter support just sends them too).
         args = ("fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--depth=1")
-        done = self._run((*args, "--filter=blob:none", _REMOTE, *refspecs))
+        done = self._run((*args, "--filter=blob:none", _REMOTE, *wanted))
         if done.returncode != 0:
-            if b"couldn't find remote ref" in done.stderr:  # deleted since ls-remote
-                return self.fetch_tips(self.list_tips(list(tips)))
+            if self._tips_moved(done) and not relisted:
+                return self.fetch_tips(self.list_tips(list(tips)), relisted=True)
             raise self._error("fetching from", done)
-        out = self._git("for-each-ref", "--format=%(objectname) %(refname)", _BASE_REFS)
-        fetched = dict(tips)
-        for line in out.splitlines():
-            oid, _, ref = line.partition(" ")
-            name = ref[len(_BASE_REFS) :]
-            if name in fetched:
-                fetched[name] = oid
-        return fetched
+        self._fetched.update(wanted)
+        return dict(tips)
+
+    @staticmethod
+    def _tips_moved(done: proc.Completed) -> bool:
+        """A fetch by id refused because a branch moved (its old tip is no longer served)."""
+        text = done.stderr
+        return b"not our ref" in text or b"unadvertised object" in text
 
     # -- building --
 

@@ -238,3 +238,28 @@ def test_server_text_is_one_safe_line(tmp_path: Path, git_env: dict[str, str]) -
     text = str(info.value)
     assert "\n" not in text and "\r" not in text and "\x1b" not in text
     assert "pre-receive hook declined" in text
+
+
+@pytest.mark.integration
+def test_concurrent_batches_lose_no_update(git_daemon: GitServer, git_env: dict[str, str]) -> None:
+    import threading
+
+    url = git_daemon.create("concurrent-batches.git")
+    local = str(git_daemon.root / "concurrent-batches.git")
+    branches = [f"b{n}" for n in range(10)]
+    results: dict[int, list[PublishResult]] = {}
+
+    def publisher(number: int) -> None:
+        batch = [Target(b, {"m.yaml": f"{number}\n".encode()}, path=f"w{number}") for b in branches]
+        results[number] = publish_many(repo=url, targets=batch, env=git_env, max_attempts=20)
+
+    threads = [threading.Thread(target=publisher, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert all(r.changed and r.error is None for batch in results.values() for r in batch)
+    for branch in branches:
+        listing = git(git_env, "--git-dir", local, "ls-tree", "-r", "--name-only", branch).split()
+        assert listing == [f"w{n}/m.yaml" for n in range(4)]
+        assert len(git(git_env, "--git-dir", local, "rev-list", branch).split()) == 4
