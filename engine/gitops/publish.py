@@ -25,19 +25,19 @@ Credentials in the URL never reach argv, a config file or the disk (:mod:`engine
 
 from __future__ import annotations
 
-import contextlib
 import os
 import random
-import re
 import signal
-import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from engine.core import proc
 from engine.core.errors import PublishError, ToolError
 from engine.gitops import gitobjects as objects
+from engine.gitops import gitoutput
+from engine.gitops.gitoutput import one_line
+from engine.gitops.interrupt import Terminated, terminate_raises
 from engine.gitops.messages import ci_build_url, commit_message, default_message
 from engine.gitops.remote import CredentialFile, RemoteUrl, redact
 from engine.gitops.scratch import ScratchDir
@@ -48,6 +48,7 @@ __all__ = [
     "ci_build_url",
     "commit_message",
     "default_message",
+    "one_line",
     "publish",
     "publish_many",
     "redact",
@@ -71,17 +72,6 @@ _REPO_ENV = (
     "GIT_PREFIX",
     "GIT_SHALLOW_FILE",
 )
-
-# Push statuses (``git push --porcelain``) and server errors that mean "the branch moved
-# under us": re-fetch and rebuild.  Anything else a server refuses is final.
-_LOST_RACE = re.compile(
-    r"non-fast-forward|fetch first|stale info|but expected|reference already exists"
-    r"|incorrect old value|\.lock'?: File exists"
-)
-# The per-ref statuses an atomic push gives the refs it took down with the culprit.
-_COLLATERAL = re.compile(r"atomic push failed|atomic transaction failed")
-# receive-pack's own words for the ref that failed (the status only says "failed ...").
-_REMOTE_REF_ERROR = re.compile(r"(?:remote: )?error: (cannot lock ref '(?P<ref>[^']+)'.*)")
 
 
 @dataclass(frozen=True)
@@ -176,12 +166,12 @@ def publish_many(
     branches = _plan(targets, results, shown, blobs)
     if branches:
         git_env = _git_env(dict(os.environ if env is None else env), author, committer)
-        with _terminate_raises() as interrupted:
+        with terminate_raises() as interrupted:
             session: _Session | None = None
             try:
                 session = _Session(remote, git_env, blobs)
                 _publish_branches(session, branches, max_attempts)
-            except _Terminated as exc:
+            except Terminated as exc:
                 error = PublishError(_interrupted_message(exc.signum, session, shown))
                 error.exit_code = 128 + exc.signum  # as if the signal had ended the process
                 raise error from None
@@ -562,35 +552,24 @@ class _Session:
         self.pushing = False
         stdout = done.stdout.decode("utf-8", "surrogateescape")
         stderr = done.stderr.decode("utf-8", "surrogateescape")
-        statuses = _push_statuses(stdout)
-        if not statuses:
+        outcomes = gitoutput.push_outcomes([b.ref for b in branches], stdout, stderr)
+        if outcomes is None:
             raise self._error("pushing to", done)
-        causes = _remote_ref_errors(stderr)
         lost: list[_Branch] = []
         again: list[_Branch] = []
-        culprits = 0
         for branch in branches:
-            flag, summary = statuses.get(branch.ref, ("!", "no status reported"))
-            cause = causes.get(branch.ref)
-            if flag != "!":
+            outcome = outcomes[branch.ref]
+            if outcome.kind == "pushed":
                 self.pushed.append(branch.name)
-            elif _LOST_RACE.search(cause or summary):
+            elif outcome.kind == "lost":
                 lost.append(branch)
-                culprits += 1
-            elif _COLLATERAL.search(summary) and cause is None:
+            elif outcome.kind == "again":
                 again.append(branch)
             else:
-                culprits += 1
-                detail = cause or _summary_with_hint(summary, stderr)
                 branch.error = (
                     f"pushing to {self.shown_repo} branch {branch.name}: rejected: "
-                    f"{self._clean(detail)}"
+                    f"{self._clean(outcome.cause)}"
                 )
-        if again and not culprits:  # an atomic failure naming no ref: it is every ref's
-            cause = self._clean(_git_cause(stderr) or "atomic push failed")
-            for branch in again:
-                branch.error = f"pushing to {self.shown_repo} branch {branch.name}: {cause}"
-            again = []
         return lost, again
 
     def _write_pack(self, branches: Sequence[_Branch]) -> None:
@@ -684,7 +663,7 @@ class _Session:
             ) from None
 
     def _error(self, doing: str, done: proc.Completed) -> PublishError:
-        cause = _git_cause(done.stderr.decode("utf-8", "replace"))
+        cause = gitoutput.git_cause(done.stderr.decode("utf-8", "replace"))
         return PublishError(
             f"{doing} {self.shown_repo}: "
             f"{self._clean(cause) if cause else f'git exited with status {done.returncode}'}"
@@ -692,7 +671,7 @@ class _Session:
 
     def _clean(self, text: str) -> str:
         """Untrusted text (git's, the server's) as one safe line, without secrets."""
-        return one_line(redact(text, self.secrets))
+        return gitoutput.one_line(redact(text, self.secrets))
 
 
 def _directories_needed(items: Sequence[_Item]) -> set[tuple[bytes, ...]]:
@@ -713,125 +692,6 @@ def _commit_tree(content: bytes) -> str:
     if not first.startswith(b"tree "):
         raise PublishError("a fetched commit has no tree")
     return first[5:].decode()
-
-
-def _push_statuses(stdout: str) -> dict[str, tuple[str, str]]:
-    """ref -> (flag, summary) from ``git push --porcelain``."""
-    statuses: dict[str, tuple[str, str]] = {}
-    for line in stdout.splitlines():
-        parts = line.split("\t")
-        if len(parts) >= 3 and ":" in parts[1]:
-            statuses[parts[1].rsplit(":", 1)[1]] = (parts[0], parts[2])
-    return statuses
-
-
-def _remote_ref_errors(stderr: str) -> dict[str, str]:
-    """ref -> receive-pack's error for it (``cannot lock ref 'refs/heads/x': ...``)."""
-    found: dict[str, str] = {}
-    for line in stderr.splitlines():
-        match = _REMOTE_REF_ERROR.search(line.strip())
-        if match:
-            found.setdefault(match.group("ref"), match.group(1).strip())
-    return found
-
-
-def _summary_with_hint(summary: str, stderr: str) -> str:
-    """A rejection's summary, with the server's own words when it said any."""
-    hint = _git_cause(stderr, remote_only=True)
-    return f"{summary}: {hint}" if hint and hint not in summary else summary
-
-
-def _git_cause(stderr: str, *, remote_only: bool = False) -> str:
-    """What git says went wrong, once: its first ``fatal:`` (else last ``error:``) line with
-    the lines that continue it (``unable to connect ...`` is followed by the errno line)."""
-    lines = [line.rstrip() for line in stderr.splitlines()]
-    if remote_only:
-        said = [line[len("remote:") :].strip() for line in lines if line.startswith("remote:")]
-        said = [line for line in said if line]
-        return said[-1] if said else ""
-    for prefix in ("fatal:", "error:"):
-        starts = [i for i, line in enumerate(lines) if line.startswith(prefix)]
-        if not starts:
-            continue
-        first = starts[0] if prefix == "fatal:" else starts[-1]
-        parts = [lines[first][len(prefix) :].strip()]
-        for line in lines[first + 1 :]:
-            if not line.strip() or line.startswith(("fatal:", "error:", "warning:", "hint:")):
-                break
-            parts.append(line.strip())
-        return " ".join(parts)
-    rest = [line.strip() for line in lines if line.strip()]
-    return rest[-1] if rest else ""
-
-
-def one_line(text: str) -> str:
-    """``text`` as one line safe for a terminal or a CI log: control characters escaped.
-
-    (A minimal stand-in until :mod:`engine.core.sanitize` exists.)
-    """
-    out = []
-    for ch in text:
-        code = ord(ch)
-        if code < 0x20 or code == 0x7F or 0x80 <= code < 0xA0:
-            out.append({"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(ch, f"\\x{code:02x}"))
-        else:
-            out.append(ch)
-    return "".join(out)
-
-
-# --- signals ---------------------------------------------------------------------------------
-
-
-class _Terminated(BaseException):
-    """SIGTERM (or SIGHUP) arrived: unwind, so the private repository is removed."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
-
-
-@dataclass
-class _SignalState:
-    cleaning: bool = False
-    previous: dict[int, object] = field(default_factory=dict)
-
-
-@contextlib.contextmanager
-def _terminate_raises() -> Iterator[_SignalState]:
-    """While publishing, SIGTERM and SIGHUP unwind the stack (``finally`` blocks run and the
-    running git is killed with its process group by :mod:`engine.core.proc`) instead of
-    killing the process on the spot.  Only from the main thread, only where the signal still
-    has its default action (a caller's own handler is kept)."""
-    state = _SignalState()
-    if threading.current_thread() is not threading.main_thread():
-        yield state
-        return
-
-    def handler(signum: int, _frame: object) -> None:
-        if not state.cleaning:
-            state.cleaning = True  # one unwinding; a second signal must not cut cleanup short
-            raise _Terminated(signum)
-
-    for signum in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
-        if signum is not None and signal.getsignal(signum) is signal.SIG_DFL:
-            state.previous[signum] = signal.signal(signum, handler)
-    try:
-        yield state
-    finally:
-        for signum, previous in state.previous.items():
-            signal.signal(signum, previous)  # type: ignore[arg-type]
-
-
-def _interrupted_message(signum: int, session: _Session | None, shown: str) -> str:
-    name = signal.Signals(signum).name
-    if session is not None and session.pushing:
-        return (
-            f"interrupted by {name} while pushing to {shown}: the push may or may not have "
-            "updated the branches (each one entirely or not at all)"
-        )
-    pushed = session.pushed if session is not None else []
-    published = f"; already published: {', '.join(pushed)}" if pushed else ""
-    return f"interrupted by {name} before pushing to {shown}{published}"
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -874,3 +734,15 @@ def _config_quote(value: str) -> str:
         raise PublishError("--repo must not contain a newline")
     escaped = value.replace("\\", "\\\\").replace('"', '\\"')
     return f'"{escaped}"'
+
+
+def _interrupted_message(signum: int, session: _Session | None, shown: str) -> str:
+    name = signal.Signals(signum).name
+    if session is not None and session.pushing:
+        return (
+            f"interrupted by {name} while pushing to {shown}: the push may or may not have "
+            "updated the branches (each one entirely or not at all)"
+        )
+    pushed = session.pushed if session is not None else []
+    published = f"; already published: {', '.join(pushed)}" if pushed else ""
+    return f"interrupted by {name} before pushing to {shown}{published}"
