@@ -27,7 +27,7 @@ HISTORY = 5000
 ROUNDS = 7
 SERVICES = 500
 ENVIRONMENTS = ("staging", "production")
-BATCH_ROUNDS = 3
+BATCH_ROUNDS = 5
 UNCHANGED_BUDGET_S = 3.0  # issue 13: re-publishing 1,000 unchanged branches
 FIRST_RATIO = 3.0  # issue 13: publishing 1,000 the first time vs publishing one
 
