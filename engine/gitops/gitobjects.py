@@ -12,6 +12,7 @@ The naming rules mirror git's own (``refs.c: check_refname_format`` with the ext
 from __future__ import annotations
 
 import hashlib
+import re
 import struct
 import zlib
 from collections.abc import Iterable, Mapping
@@ -23,7 +24,7 @@ FILE_MODE = b"100644"
 
 _TYPE_CODES = {"commit": 1, "tree": 2, "blob": 3}
 # refs.c: refname_disposition -- bytes a ref name component may not contain.
-_REF_FORBIDDEN = frozenset(" ~^:?*[\\\x7f") | frozenset(chr(c) for c in range(0x20))
+_REF_FORBIDDEN = re.compile(r"[\x00-\x20~^:?*\[\\\x7f]")
 # path.c: next_hfs_char -- code points HFS+ ignores when comparing names.
 _HFS_IGNORED = dict.fromkeys(
     [*range(0x200C, 0x2010), *range(0x202A, 0x202F), *range(0x206A, 0x2070), 0xFEFF]
@@ -77,9 +78,9 @@ def _ref_component_problem(component: str) -> str | None:
         return "contains '..'"
     if "@{" in component:
         return "contains '@{'"
-    bad = next((ch for ch in component if ch in _REF_FORBIDDEN), None)
+    bad = _REF_FORBIDDEN.search(component)
     if bad is not None:
-        return f"contains {bad!r}"
+        return f"contains {bad.group()!r}"
     return None
 
 
