@@ -1,4 +1,5 @@
-"""Publishing cost must not grow with the manifest repository's history.
+"""Publishing cost must not grow with the manifest repository's history, nor (much) with
+the number of branches published at once (issue 13: 1,000 branches in one round trip).
 
 Runs only with ``--benchmark-enable`` (the default ``addopts`` disable benchmarks):
 ``python3 -m pytest benchmarks/test_publish_bench.py --benchmark-enable``.
@@ -15,14 +16,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from benchutil import opt_in
+from benchutil import interleaved_medians, opt_in
+from fixtures_git import _free_port, _wait_for_port, server_env
 
-from engine.gitops.publish import publish
+from engine.gitops.publish import Target, publish, publish_many
 
 pytestmark = opt_in
 
 HISTORY = 5000
 ROUNDS = 7
+SERVICES = 500
+ENVIRONMENTS = ("staging", "production")
+BATCH_ROUNDS = 5
+UNCHANGED_BUDGET_S = 3.0  # issue 13: re-publishing 1,000 unchanged branches
+FIRST_RATIO = 3.0  # issue 13: publishing 1,000 the first time vs publishing one
 
 
 @pytest.fixture
@@ -115,3 +122,93 @@ def test_publish_cost_independent_of_history(
         f"publishing to a {HISTORY}-commit repo took {long_time:.3f}s, "
         f"a fresh one {fresh_time:.3f}s"
     )
+
+
+# --- 1,000 branches in one batch ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def daemon(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A loopback ``git daemon`` accepting pushes (this benchmark's own)."""
+    base = tmp_path_factory.mktemp("publish-bench-daemon")
+    root = base / "repos"
+    root.mkdir()
+    port = _free_port()
+    argv = ["git", "daemon", "--reuseaddr", "--export-all", "--enable=receive-pack",
+            "--listen=127.0.0.1", f"--port={port}", f"--base-path={root}", str(root)]  # fmt: skip
+    process = subprocess.Popen(
+        argv, env=server_env(base), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    assert _wait_for_port(port, process), "git daemon did not start"
+    names = iter(range(1_000_000))
+
+    def create() -> str:
+        name = f"r{next(names)}.git"
+        subprocess.run(["git", "init", "--quiet", "--bare", str(root / name)], check=True,
+                       env=server_env(base))  # fmt: skip
+        return f"git://127.0.0.1:{port}/{name}"
+
+    yield create
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def _targets(count: int, revision: str) -> list[Target]:
+    """``count`` renders of 500 services x 2 environments: a ~2 KB manifest per branch."""
+    out = []
+    for number in range(count):
+        service, environment = f"svc{number // 2:03d}", ENVIRONMENTS[number % 2]
+        manifest = (
+            f"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {service}\n"
+            f"  labels:\n    env: {environment}\nspec:\n  template:\n    spec:\n"
+            f"      containers:\n      - name: app\n        image: r.io/{service}:{revision}\n"
+        )
+        manifest += "".join(f"        # padding line {i}\n" for i in range(60))
+        out.append(
+            Target(
+                branch=f"{service}/{environment}",
+                files={"manifest.yaml": manifest.encode()},
+                message=f"Publish {service} to {environment}\n",
+            )
+        )
+    return out
+
+
+@pytest.mark.integration
+def test_republishing_1000_unchanged_branches(
+    benchmark: Any, daemon: Callable[[], str], git_env: dict[str, str]
+) -> None:
+    url = daemon()
+    targets = _targets(SERVICES * len(ENVIRONMENTS), "v1")
+    assert all(r.changed for r in publish_many(repo=url, targets=targets, env=git_env))
+
+    def republish() -> None:
+        results = publish_many(repo=url, targets=targets, env=git_env)
+        assert not any(r.changed or r.error for r in results)
+
+    seconds = _median_seconds(republish, BATCH_ROUNDS)
+    benchmark.extra_info.update(unchanged_1000_s=seconds)
+    benchmark.pedantic(republish, rounds=1, iterations=1)
+    print(f"\nre-publishing 1000 unchanged branches: {seconds:.3f}s")
+    assert seconds <= UNCHANGED_BUDGET_S, f"{seconds:.3f}s > {UNCHANGED_BUDGET_S}s"
+
+
+@pytest.mark.integration
+def test_first_publish_of_1000_branches_vs_one(
+    benchmark: Any, daemon: Callable[[], str], git_env: dict[str, str]
+) -> None:
+    many = _targets(SERVICES * len(ENVIRONMENTS), "v1")
+
+    def publish_all() -> None:
+        results = publish_many(repo=daemon(), targets=many, env=git_env)
+        assert all(r.changed for r in results)
+
+    def publish_one() -> None:
+        (result,) = publish_many(repo=daemon(), targets=many[:1], env=git_env)
+        assert result.changed
+
+    all_s, one_s = interleaved_medians(publish_all, publish_one, BATCH_ROUNDS)
+    benchmark.extra_info.update(first_1000_s=all_s, first_one_s=one_s)
+    benchmark.pedantic(publish_all, rounds=1, iterations=1)
+    print(f"\nfirst publish: 1000 branches {all_s:.3f}s, one {one_s:.3f}s ({all_s / one_s:.2f}x)")
+    assert all_s <= FIRST_RATIO * one_s, f"{all_s:.3f}s vs {one_s:.3f}s for one"

@@ -114,7 +114,7 @@ def run(args: Any) -> int:
         outcome = _publish(args, target, result.builds, content, cwd, env)
     except PublishError as exc:
         print(error_line("gitops", redact(str(exc))), file=sys.stderr)
-        return 1
+        return exc.exit_code
     if outcome.changed and outcome.commit:
         print(f"published {shown} to {outcome.branch} as {outcome.commit[:7]}", file=sys.stderr)
     else:

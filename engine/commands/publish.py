@@ -68,7 +68,7 @@ def target_flags(message_shorthand: str = "") -> tuple[Any, ...]:
 
 def run(args: Any) -> int:
     """Publish as ``args`` says; print a one-line summary to stderr.  0 on success, 1 on error."""
-    from engine.gitops.publish import publish, redact
+    from engine.gitops.publish import one_line, publish, redact
 
     try:
         files = collect_files(args.args)
@@ -90,8 +90,8 @@ def run(args: Any) -> int:
             },
         )
     except PublishError as exc:
-        print(error_line("publish", redact(str(exc))), file=sys.stderr)
-        return 1
+        print(error_line("publish", one_line(redact(str(exc)))), file=sys.stderr)
+        return exc.exit_code
     if result.changed and result.commit:
         count = len(files)
         print(

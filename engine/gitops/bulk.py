@@ -753,6 +753,8 @@ def run_bulk(options: BulkOptions, progress: ProgressCallback | None = None) -> 
                 "misses": cache.stats.misses,
                 "uncacheable": cache.stats.uncacheable,
             }
+    if options.publish_repo:
+        _publish_all(tasks, outcomes, options)
     return BulkResult(outcomes, time.perf_counter() - start, stats)
 
 
@@ -957,8 +959,6 @@ def _render_one(
             write_output(path, data)
         outcome.output = path
         outcome.status = "ok"
-        if options.publish_repo:
-            outcome.publish = _publish(service, environment, data, outcome, options)
     except SkrenderError as exc:
         outcome.status = "failed"
         outcome.error = said_once(str(exc))  # the report says each line once
@@ -988,33 +988,55 @@ def _read_or_none(path: str) -> bytes | None:
         return None
 
 
-def _publish(
-    service: Service,
-    environment: Environment,
-    data: bytes,
-    outcome: RenderOutcome,
+def _publish_all(
+    tasks: Sequence[tuple[Service, Environment]],
+    outcomes: list[RenderOutcome],
     options: BulkOptions,
-) -> dict[str, Any]:
-    """Commit one render to its branch (``skrender gitops``'s layout and commit message)."""
-    from engine.gitops.publish import publish
+) -> None:
+    """Commit every successful render to its branch in one batch (one push for them all;
+    ``skrender gitops``'s layout and commit message); a render that cannot be published
+    is marked failed."""
+    from engine.gitops.publish import Target, commit_message, publish_many
 
     assert options.publish_repo is not None
-    branch, path = publish_target(options, service.name, environment.name)
-    env = service_env(service, options.env)
-    result = publish(
-        repo=options.publish_repo,
-        branch=branch,
-        files={MANIFEST_NAME: data},
-        path=path,
-        context={
+    chosen: list[RenderOutcome] = []
+    targets: list[Target] = []
+    for (service, environment), outcome in zip(tasks, outcomes, strict=True):
+        data = _read_or_none(outcome.output) if outcome.status == "ok" and outcome.output else None
+        if data is None:
+            continue
+        branch, path = publish_target(options, service.name, environment.name)
+        env = service_env(service, options.env)
+        context = {
             "service": service.name,
             "environment": environment.name,
             "images": " ".join(i["reference"] for i in outcome.images),
             "source_commit": _source_commit(service, env),
-        },
-        env=env,
-    )
-    return {"branch": result.branch, "commit": result.commit, "changed": result.changed}
+        }
+        message = commit_message(None, context, env)
+        targets.append(Target(branch, {MANIFEST_NAME: data}, path=path, message=message))
+        chosen.append(outcome)
+    if not targets:
+        return
+    try:
+        results = publish_many(repo=options.publish_repo, targets=targets, env=options.env)
+    except SkrenderError as exc:
+        for outcome in chosen:
+            _publish_failed(outcome, str(exc), exc.exit_code)
+        return
+    for outcome, result in zip(chosen, results, strict=True):
+        if result.error is not None:
+            _publish_failed(outcome, result.error, 1)
+        else:
+            outcome.publish = {
+                "branch": result.branch,
+                "commit": result.commit,
+                "changed": result.changed,
+            }
+
+
+def _publish_failed(outcome: RenderOutcome, error: str, exit_code: int) -> None:
+    outcome.status, outcome.error, outcome.exit_code = "failed", error, exit_code
 
 
 def publish_target(options: BulkOptions, service: str, environment: str) -> tuple[str, str]:

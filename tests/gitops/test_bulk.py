@@ -479,3 +479,17 @@ def test_warm_run_from_stored_configs_follows_edits(monorepo: Path, tmp_path: Pa
         "image: gcr.io/p/svc001-api:prod-"
         in (tmp_path / "warm" / service.name / "production" / "manifest.yaml").read_text()
     )
+
+
+def test_publish_pushes_every_render_at_once(
+    monorepo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bare = tmp_path / "batch.git"
+    _git_out("init", "--quiet", "--bare", str(bare))
+    trace = tmp_path / "trace.json"
+    monkeypatch.setenv("GIT_TRACE2_EVENT", str(trace))
+    result = bulk.run_bulk(_options(monorepo, tmp_path / "out", None, publish_repo=bare.as_uri()))
+    assert not result.failed and len(_branches(bare)) == 8
+    events = [json.loads(line) for line in trace.read_text().splitlines()]
+    commands = [e["name"] for e in events if e.get("event") == "cmd_name"]
+    assert commands.count("push") == 1 and commands.count("ls-remote") == 1
