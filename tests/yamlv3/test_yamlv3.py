@@ -483,14 +483,23 @@ _values = st.recursive(
 
 
 def _lossless(value: Any) -> bool:
-    """yaml.v3 itself loses one leading newline of a literal block (spec §11.4.1) and turns
-    -0.0 into "-0", which reads back as the int 0."""
+    """False for what yaml.v3 itself does not read back as it wrote it.
+
+    * -0.0 is written "-0", which reads back as the int 0;
+    * a literal block (a string with a ``\n``) that starts with a line break loses it
+      (emitterc.go yaml_emitter_write_literal_scalar writes no break after the header, spec
+      §11.4.1), and one that starts with a tab cannot be read back (no indentation hint:
+      scannerc.go "found a tab character where an indentation space is expected");
+    * a "<<" key is written plain (resolve.go: '<' is no hint, so !!str) and read back as a
+      merge key (decode.go parser.scalar).
+    """
     if isinstance(value, float):
         return not (value == 0 and math.copysign(1, value) < 0)
     if isinstance(value, str):
-        return not value.startswith("\n") and not value.startswith("\ufeff")
+        literal_quirk = "\n" in value and value[:1] in "\n\r\x85\u2028\u2029\t"
+        return not literal_quirk and not value.startswith("\ufeff")
     if isinstance(value, dict):
-        return all(_lossless(k) and _lossless(v) for k, v in value.items())
+        return all(k != "<<" and _lossless(k) and _lossless(v) for k, v in value.items())
     if isinstance(value, list):
         return all(_lossless(v) for v in value)
     return True
