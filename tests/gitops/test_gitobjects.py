@@ -77,13 +77,18 @@ BRANCH_NAMES = [
 ]  # fmt: skip
 
 
-def test_branch_names_follow_git_check_ref_format(git_env: dict[str, str]) -> None:
+def test_branch_names_follow_git_check_ref_format(
+    git_env: dict[str, str], tmp_path: Path
+) -> None:
     rng = random.Random(7)
     alphabet = "ab./-@{~^:\\ *[]?\x01\x7fé"
     fuzz = ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 6))) for _ in range(300)]
     for name in BRANCH_NAMES + fuzz:
         done = subprocess.run(
-            ["git", "check-ref-format", "--branch", name], env=git_env, capture_output=True
+            ["git", "check-ref-format", "--branch", name],
+            env=git_env,
+            capture_output=True,
+            cwd=tmp_path,  # outside any repository: `@{-1}` must not name a real branch
         )
         ours = objects.branch_name_problem(name)
         if name in ("@", "refs/heads/x"):  # refused on purpose: see branch_name_problem
