@@ -220,3 +220,25 @@ def test_which_finds_tools_on_the_process_path(monkeypatch: pytest.MonkeyPatch) 
     assert proc.which("git") == shutil.which("git")
     monkeypatch.setenv("PATH", "/nonexistent")
     assert proc.which("git") is None
+
+
+def test_render_needs_neither_ruamel_nor_re2(seed: tuple[Path, dict[str, str]]) -> None:
+    """A render reads the global config and kubeconfig with its own yaml.v3 decoder and runs
+    Go patterns without google-re2 when that is missing: an interpreter with only PyYAML
+    still renders (skrender run from a checkout by a system Python)."""
+    service, env = seed
+    home = Path(env["HOME"])
+    (home / ".skaffold").mkdir(exist_ok=True)
+    (home / ".skaffold" / "config").write_text("global:\n  default-repo: gcr.io/global\n")
+    (home / ".kube").mkdir(exist_ok=True)
+    (home / ".kube" / "config").write_text("current-context: dev-ctx\n")
+    code = (
+        "import sys\n"
+        "sys.modules['ruamel'] = None\n"
+        "sys.modules['re2'] = None\n"
+        "from engine import cli\n"
+        f"sys.exit(cli.main({RENDER_ARGS!r}))\n"
+    )
+    done = _python(code, service, env)
+    assert done.returncode == 0, done.stderr
+    assert "image: gcr.io/p/foo:" in done.stdout

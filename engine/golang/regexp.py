@@ -297,7 +297,10 @@ def compile_go(expr: str) -> Regexp:
 
 @lru_cache(maxsize=256)
 def _compile(expr: str) -> Regexp:
-    import re2  # google-re2: imported on first use (start-up time)
+    try:
+        import re2  # google-re2: imported on first use (start-up time)
+    except ImportError:
+        return _compile_stdlib(expr)
 
     options = re2.Options()
     options.log_errors = False
@@ -306,6 +309,24 @@ def _compile(expr: str) -> Regexp:
         compiled = re2.compile(_b(expr), options)
     except re2.error as exc:
         raise _go_error(expr, exc) from None
+    _check_go_only(expr, compiled.groupindex)
+    return Regexp(expr, compiled)
+
+
+def _compile_stdlib(expr: str) -> Regexp:
+    """Without google-re2 (a declared dependency): Python's ``re`` on a translated pattern."""
+    import re
+
+    from engine.core import log
+    from engine.golang import regexp_stdlib
+
+    log.debug("google-re2 is not installed: Go patterns run on Python's re (not linear time)")
+    try:
+        compiled = regexp_stdlib.compile_bytes(_b(expr))
+    except regexp_stdlib.Unsupported as exc:
+        raise RegexpError(f"{exc} (pip install google-re2)", expr) from None
+    except re.error as exc:
+        raise RegexpError(str(exc), expr) from None
     _check_go_only(expr, compiled.groupindex)
     return Regexp(expr, compiled)
 

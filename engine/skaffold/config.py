@@ -944,13 +944,16 @@ def _load_yaml_file(path: str) -> Any:
         data = _read(path)
     except OSError:
         return None
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
+    # skaffold reads ~/.skaffold/config with its yaml package (yaml.v3) and kubeconfig with
+    # client-go; an unreadable file counts as absent, as in skaffold's best-effort look-ups.
+    from engine import yamlv3
+    from engine.core.errors import YamlError
 
     try:
-        return YAML(typ="safe", pure=True).load(data)
-    except (YAMLError, ValueError):
+        docs = yamlv3.load_all(data, source=path, string_keys=True)
+    except (YamlError, ValueError):
         return None
+    return docs[0] if docs else None
 
 
 def global_config(env: Mapping[str, str], kube_context: str) -> GlobalConfig:

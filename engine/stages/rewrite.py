@@ -169,14 +169,14 @@ def load_rules_file(text: str, source: str) -> tuple[list[SelectorRule], list[Se
     Like skaffold's non-strict yaml.Unmarshal: unknown keys are ignored, only the first document
     counts.  ConfigError naming the file and field on content of the wrong shape.
     """
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
+    from engine import yamlv3
+    from engine.core.errors import YamlError
 
     try:
-        docs = list(YAML(typ="safe", pure=True).load_all(text))
-    except YAMLError as exc:
-        first = str(exc).strip().splitlines()
-        raise ConfigError(f"{source}: {first[-1] if first else 'invalid YAML'}") from None
+        # skaffold's yaml.Unmarshal is yaml.v3's: the same decoder as for skaffold.yaml
+        docs = yamlv3.load_all(text, source=source, string_keys=True)
+    except YamlError as exc:
+        raise ConfigError(str(exc).splitlines()[0]) from None
     data = docs[0] if docs else None
     if data is None:
         return [], []
