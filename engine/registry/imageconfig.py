@@ -77,30 +77,25 @@ class _Lookup:
         self._keychain: Keychain | None = None
 
     def __call__(self, image: str) -> Mapping[str, Any]:
+        config: Mapping[str, Any] = self._memo(self._cache, self._find, image)
+        return config
+
+    def platforms(self, image: str) -> list[tuple[str, str, str]]:
+        return list(self._memo(self._platforms, self._find_platforms, image))
+
+    def _memo(self, cache: dict[str, Any], find: Callable[[str], Any], image: str) -> Any:
+        """``find(image)`` once per run; a failure is remembered and raised again."""
         with self._lock:
-            cached = self._cache.get(image)
+            cached = cache.get(image)
             if cached is None:
                 try:
-                    cached = self._find(image)
+                    cached = find(image)
                 except ImageConfigError as exc:
                     cached = exc
-                self._cache[image] = cached
+                cache[image] = cached
         if isinstance(cached, ImageConfigError):
             raise cached
         return cached
-
-    def platforms(self, image: str) -> list[tuple[str, str, str]]:
-        with self._lock:
-            cached = self._platforms.get(image)
-            if cached is None:
-                try:
-                    cached = self._find_platforms(image)
-                except ImageConfigError as exc:
-                    cached = exc
-                self._platforms[image] = cached
-        if isinstance(cached, ImageConfigError):
-            raise cached
-        return list(cached)
 
     def _find_platforms(self, image: str) -> list[tuple[str, str, str]]:
         try:
