@@ -16,8 +16,8 @@ import re
 # megabyte of error body cannot flood a CI log.
 DEFAULT_LIMIT = 1000
 
-# strconv.Quote's named escapes
-_NAMED_ESCAPES = {
+# strconv.Quote's named escapes (also Go fmt's %q, engine.golang.gofmt)
+STRCONV_ESCAPES = {
     "\a": "\\a",
     "\b": "\\b",
     "\f": "\\f",
@@ -74,7 +74,7 @@ def defuse_ci_commands(line: str) -> str:
 def _escape_char(char: str, quote: str) -> str:
     if char == quote:
         return "\\" + char
-    named = _NAMED_ESCAPES.get(char)
+    named = STRCONV_ESCAPES.get(char)
     if named is not None:
         return named
     if char.isprintable():

@@ -15,6 +15,8 @@ from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, NamedTuple
 
+from engine.core.sanitize import STRCONV_ESCAPES
+
 
 class StrMap(dict[str, Any]):
     """A Go map[string]string (skaffold's template data); index of a missing key gives ""."""
@@ -166,16 +168,7 @@ def go_quote_rune(r: int) -> str:
     return "'" + _quote_rune(chr(r), "'", False) + "'"
 
 
-_ESCAPES = {
-    "\a": "\\a",
-    "\b": "\\b",
-    "\f": "\\f",
-    "\n": "\\n",
-    "\r": "\\r",
-    "\t": "\\t",
-    "\v": "\\v",
-    "\\": "\\\\",
-}
+_ESCAPES = STRCONV_ESCAPES
 
 
 def _quote_rune(ch: str, quote: str, ascii_only: bool) -> str:
