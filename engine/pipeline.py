@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from engine.core.errors import ConfigError, SkrenderError
 from engine.skaffold.schema import EMPTY_MAPPING, Config
@@ -78,6 +78,31 @@ class RenderRequest(NamedTuple):
     hydration_dir: str = ".kpt-pipeline"  # --hydration-dir (created when a config uses kpt)
     remote_cache_dir: str = ""  # --remote-cache-dir ("": $HOME/.skaffold/remote-cache)
     sync_remote_cache: str = "always"  # --sync-remote-cache: always, missing or never
+    # A seam for `skrender bulk`: a RenderCache (below) consulted once the builds are decided
+    # and the manifest texts read; None renders every time
+    render_cache: RenderCache | None = None
+
+
+class CachedRender(NamedTuple):
+    """A render's text with a placeholder token for each image reference
+    (:mod:`engine.stages.reftemplate`), and its warnings."""
+
+    template: str
+    warnings: tuple[str, ...] = ()
+
+
+class RenderCache(Protocol):
+    """Where renders are kept between runs (engine.gitops.rendercache).  ``key`` is a hex
+    SHA-256 of everything the template depends on; the store adds its own code stamp."""
+
+    def get(self, key: str) -> CachedRender | None:
+        """The entry stored under ``key``, or None."""
+
+    def put(self, key: str, entry: CachedRender) -> None:
+        """Store an entry (best effort)."""
+
+    def count(self, outcome: str, reason: str = "") -> None:
+        """Record ``hit``, ``miss`` or ``uncacheable`` (with why) for one render."""
 
 
 class RenderResult(NamedTuple):
@@ -107,6 +132,10 @@ def render(request: RenderRequest) -> RenderResult:
     loaded = _load(request)
     if any(cfg.manifests.hooks for cfg in loaded.configs):
         return _render_with_hooks(request, loaded)
+    if request.render_cache is not None:
+        cached = _render_from_cache(request, loaded, request.render_cache)
+        if cached is not None:
+            return cached
     manifests = _InBackground(_generate, request, loaded)
     # The worker needs the GIL to reach kustomize's start, the one step on the critical path:
     # let it get there before this thread's imports and git calls compete with it.
@@ -594,14 +623,7 @@ def _generate(
     """
     from engine.stages import sources
 
-    inner = request.kustomize_runner or sources.run_kustomize
-
-    def signalling(argv: Sequence[str], *, cwd: str, env: Mapping[str, str] | None) -> bytes:
-        launched.set()
-        return inner(argv, cwd=cwd, env=env)
-
-    runner = request.kustomize_runner if launched is None else signalling
-
+    runner = _kustomize_runner(request, launched)
     own: list[tuple[int, Any]] = []
     legacy: list[tuple[int, Any]] = []
     for index, cfg in enumerate(loaded.configs):
@@ -616,6 +638,191 @@ def _generate(
             is_legacy = isinstance(output, sources.HelmJob) and output.renderer.legacy
             (legacy if is_legacy else own).append((index, output))
     return own + legacy
+
+
+def _kustomize_runner(request: RenderRequest, launched: Any) -> Callable[..., bytes] | None:
+    """The request's kustomize runner, setting ``launched`` (when given) as kustomize starts."""
+    if launched is None:
+        return request.kustomize_runner
+    from engine.stages import sources
+
+    inner = request.kustomize_runner or sources.run_kustomize
+
+    def signalling(argv: Sequence[str], *, cwd: str, env: Mapping[str, str] | None) -> bytes:
+        launched.set()
+        return inner(argv, cwd=cwd, env=env)
+
+    return signalling
+
+
+# --- the render cache (RenderRequest.render_cache) ----------------------------------------------
+#
+# A render is a function of what _cache_key hashes and of the image references, which the
+# cached template holds as tokens (engine.stages.reftemplate).  The environment is not in the
+# key: it reaches the output only through what is (the configs it loaded, the kube-context,
+# the manifest texts it selected and kustomize produced) and through the references.
+# Whatever else could shape the output makes a render uncacheable (_uncacheable).
+
+
+def _render_from_cache(
+    request: RenderRequest, loaded: _Loaded, cache: RenderCache
+) -> RenderResult | None:
+    """:func:`render` through the cache; None: render normally (uncacheable, or an error in
+    reading the manifests, which the normal path reports in skaffold's order)."""
+    from engine.stages import reftemplate
+
+    reason = _uncacheable(request, loaded)
+    if reason:
+        cache.count("uncacheable", reason)
+        return None
+    reading = _InBackground(_read_texts, request, loaded)
+    reading.wait_launched(_LAUNCH_WAIT_SECONDS)
+    build_log: list[str] = []
+    digest_source, builds = _decide_builds(request, loaded, build_log)
+    try:
+        texts = reading.result()
+    except SkrenderError:
+        cache.count("uncacheable", "reading the manifests failed")
+        return None
+    key = _cache_key(request, loaded, digest_source, builds, texts)
+    prefix = reftemplate.token_prefix(key or "")
+    if key is None or not reftemplate.absent(prefix, _all_texts(texts)):
+        cache.count("uncacheable", "unreadable --resource-selector-rules-file or token clash")
+        return None
+    references = [ref for _, ref in builds]
+    warnings: list[str] = []
+    entry = cache.get(key)
+    text = reftemplate.fill(entry.template, prefix, references) if entry else None
+    if entry is not None and text is not None:
+        cache.count("hit")
+        warnings = list(entry.warnings)
+    else:
+        documents = _decode_texts(request, loaded, texts)
+        placeholders = reftemplate.tokens(prefix, len(builds))
+        template_builds = [(name, token) for (name, _), token in zip(builds, placeholders)]
+        template = _transform_and_serialise(request, loaded, documents, template_builds, warnings)
+        if not any(prefix in warning for warning in warnings):
+            text = reftemplate.fill(template, prefix, references)
+        if text is None:  # a reference the template cannot hold: the plain transform
+            cache.count("uncacheable", "an image reference is not a plain scalar")
+            warnings = []
+            text = _transform_and_serialise(request, loaded, documents, builds, warnings)
+        else:
+            cache.put(key, CachedRender(template, tuple(warnings)))
+            cache.count("miss")
+    return RenderResult(
+        text=text,
+        notices=(NONE_DIGEST_SOURCE_NOTICE,) if digest_source == "none" else (),
+        builds=tuple(builds),
+        configs=loaded.configs,
+        warnings=tuple(warnings),
+        build_log=tuple(build_log),
+    )
+
+
+def _uncacheable(request: RenderRequest, loaded: _Loaded) -> str:
+    """Why this render cannot be cached ("" when it can)."""
+    from engine.stages import rewrite, sources
+
+    for cfg in loaded.configs:
+        if cfg.is_remote:
+            return "a remote config"
+        if not sources.plain_renderers(cfg):
+            return "a renderer other than rawYaml and kustomize (helm, kpt, transform, hooks)"
+    digest_source = request.digest_source or default_digest_source(
+        loaded.kube_context, loaded.settings
+    )
+    if request.prebuilt is None and digest_source not in NO_BUILD_DIGEST_SOURCES:
+        return f"--digest-source={digest_source} builds images"
+    if request.gke_arm_toleration and rewrite.is_gke_context(loaded.kube_context):
+        return "a GKE kube-context (tolerations depend on the images' platforms)"
+    return ""
+
+
+def _read_texts(request: RenderRequest, loaded: _Loaded, launched: Any = None) -> list[Any]:
+    """Each config's sources.ManifestTexts (rawYaml files, kustomize outputs)."""
+    from engine.stages import sources
+
+    runner = _kustomize_runner(request, launched)
+    return [
+        sources.manifest_texts(
+            cfg,
+            cwd=loaded.cwd,
+            env=loaded.env,
+            allow_commands=request.allow_template_commands,
+            kustomize_runner=runner,
+            setters=request.setters,
+        )
+        for cfg in loaded.configs
+    ]
+
+
+def _decode_texts(
+    request: RenderRequest, loaded: _Loaded, texts: Sequence[Any]
+) -> list[tuple[int, Any]]:
+    """What :func:`_generate` returns, from the texts :func:`_read_texts` read."""
+    from engine.stages import sources
+
+    return [
+        (index, docs)
+        for index, (cfg, config_texts) in enumerate(zip(loaded.configs, texts, strict=True))
+        for docs in sources.decode_texts(cfg, config_texts, request.setters)
+    ]
+
+
+def _all_texts(texts: Sequence[Any]) -> list[str]:
+    return [t for each in texts for t in (*(text for _, text in each.raw_yaml), *each.kustomize)]
+
+
+def _cache_key(
+    request: RenderRequest,
+    loaded: _Loaded,
+    digest_source: str,
+    builds: Sequence[Build],
+    texts: Sequence[Any],
+) -> str | None:
+    """A SHA-256 of everything a render's template depends on; None when the selector rules
+    file cannot be read (the normal path reports it)."""
+    import hashlib
+
+    # the request's flags, minus the environment, the seams and the references of -a/-i
+    flags = request._replace(
+        env=None,
+        build_images=None,
+        kustomize_runner=None,
+        resolve_digests=None,
+        image_config=None,
+        image_platforms=None,
+        render_cache=None,
+        prebuilt=None if request.prebuilt is None else tuple(n for n, _ in request.prebuilt),
+    )
+    parts = [
+        "skrender render template v1",
+        repr(flags),
+        loaded.cwd,
+        repr(loaded.configs),
+        loaded.kube_context,
+        repr(loaded.settings),
+        digest_source,
+        repr([name for name, _ in builds]),
+    ]
+    if request.resource_selector_rules_file:
+        try:
+            path = os.path.join(loaded.cwd, request.resource_selector_rules_file)
+            with open(path, "rb") as handle:
+                parts.append(handle.read().decode("utf-8", "surrogateescape"))
+        except OSError:
+            return None
+    for each in texts:
+        parts.append(f"config {len(each.raw_yaml)} {len(each.kustomize)}")
+        for path, text in each.raw_yaml:
+            parts += [path, text]
+        parts.extend(each.kustomize)
+    digest = hashlib.sha256()
+    for part in parts:  # length-prefixed: no two part lists hash alike
+        data = part.encode("utf-8", "surrogateescape")
+        digest.update(b"%d:" % len(data) + data)
+    return digest.hexdigest()
 
 
 def _preload_transform() -> None:

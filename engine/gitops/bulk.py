@@ -124,6 +124,7 @@ class BulkResult:
     outcomes: list[RenderOutcome]
     seconds: float
     cache: dict[str, int] = field(default_factory=dict)
+    render_cache: dict[str, int] = field(default_factory=dict)  # engine.gitops.rendercache
 
     @property
     def failed(self) -> list[RenderOutcome]:
@@ -141,6 +142,7 @@ class BulkResult:
                 "failed": len(self.failed),
                 "seconds": round(self.seconds, 3),
                 "kustomize_cache": self.cache,
+                "render_cache": self.render_cache,
             },
         }
 
@@ -741,21 +743,39 @@ def run_bulk(options: BulkOptions, progress: ProgressCallback | None = None) -> 
     outcomes = [RenderOutcome(s.name, e.name) for s, e in tasks]
     processes = min(os.cpu_count() or 1, len(options.services))
     methods = multiprocessing.get_all_start_methods()
+    renders = _render_cache(options.cache_dir)
     with _parse_store(options.cache_dir):
         if processes > 1 and len(tasks) >= 8 and "fork" in methods:
             _preload()
-            stats = _run_forked(options, tasks, outcomes, jobs, processes, progress)
+            stats, render_stats = _run_forked(
+                options, tasks, outcomes, jobs, processes, progress, renders
+            )
         else:
             cache = kcache.KustomizeCache(options.cache_dir, jobs=jobs)
-            _run_threads(options, tasks, outcomes, range(len(tasks)), cache, jobs, progress)
+            _run_threads(
+                options, tasks, outcomes, range(len(tasks)), cache, jobs, progress, renders
+            )
             stats = {
                 "hits": cache.stats.hits,
                 "misses": cache.stats.misses,
                 "uncacheable": cache.stats.uncacheable,
             }
+            render_stats = renders.stats.as_dict() if renders is not None else {}
     if options.publish_repo:
         _publish_all(tasks, outcomes, options)
-    return BulkResult(outcomes, time.perf_counter() - start, stats)
+    return BulkResult(outcomes, time.perf_counter() - start, stats, render_stats)
+
+
+def _render_cache(cache_dir: str | None) -> Any:
+    """The render cache (:mod:`engine.gitops.rendercache`), opened before any fork so the
+    workers share its code stamp; None without a cache directory."""
+    if cache_dir is None:
+        return None
+    from engine.gitops import rendercache
+
+    renders = rendercache.RenderCache(cache_dir)
+    renders.prune()
+    return renders
 
 
 @contextlib.contextmanager
@@ -791,6 +811,8 @@ def _preload() -> None:
         "engine.golang.texttemplate",
         "engine.core.output",
         "engine.gitops.kcache",
+        "engine.gitops.rendercache",
+        "engine.stages.reftemplate",
         "ruamel.yaml",
     ):
         try:
@@ -807,15 +829,17 @@ def _run_threads(
     cache: Any,
     jobs: int,
     progress: ProgressCallback | None,
+    renders: Any = None,
 ) -> None:
-    """Render ``indices`` of ``tasks`` on threads, calling ``progress`` one at a time."""
+    """Render ``indices`` of ``tasks`` on threads, calling ``progress`` one at a time
+    (``renders``: the render cache, or None)."""
     digests = DigestMemo()
     done_lock = threading.Lock()
     done = [0]
 
     def work(index: int) -> None:
         service, environment = tasks[index]
-        _render_one(service, environment, outcomes[index], options, cache, digests)
+        _render_one(service, environment, outcomes[index], options, cache, digests, renders)
         if progress is not None:
             with done_lock:
                 done[0] += 1
@@ -839,7 +863,8 @@ def _run_forked(
     jobs: int,
     processes: int,
     progress: ProgressCallback | None,
-) -> dict[str, int]:
+    renders: Any = None,
+) -> tuple[dict[str, int], dict[str, int]]:
     """Split the tasks by service over forked workers; collect outcomes as they finish."""
     import multiprocessing
     import queue as queue_mod
@@ -853,7 +878,7 @@ def _run_forked(
     workers = [
         ctx.Process(
             target=_worker_main,
-            args=(options, tasks, share, jobs, slots, results),
+            args=(options, tasks, share, jobs, slots, results, renders),
             daemon=True,
         )
         for share in shares
@@ -862,6 +887,7 @@ def _run_forked(
     for worker in workers:
         worker.start()
     totals = {"hits": 0, "misses": 0, "uncacheable": 0}
+    render_totals = {"hits": 0, "misses": 0, "uncacheable": 0} if renders is not None else {}
     pending = set(range(len(tasks)))
     finished_workers = 0
     done = 0
@@ -876,6 +902,8 @@ def _run_forked(
             finished_workers += 1
             for key, value in message[1].items():
                 totals[key] += value
+            for key, value in message[2].items():
+                render_totals[key] += value
             continue
         index, outcome = message[1], message[2]
         outcomes[index] = outcome
@@ -892,7 +920,7 @@ def _run_forked(
         done += 1
         if progress is not None:
             progress(outcome, done, len(tasks))
-    return totals
+    return totals, render_totals
 
 
 def _worker_main(
@@ -902,6 +930,7 @@ def _worker_main(
     jobs: int,
     slots: Any,
     results: Any,
+    renders: Any = None,
 ) -> None:
     """A forked worker: render its share on threads, send each outcome, then its cache stats."""
     from engine.gitops import kcache
@@ -914,10 +943,14 @@ def _worker_main(
         results.put(("outcome", index, outcome))
 
     lookup = {id(outcomes[i]): i for i in indices}
-    _run_threads(options, tasks, outcomes, indices, cache, jobs, send)
+    _run_threads(options, tasks, outcomes, indices, cache, jobs, send, renders)
     stats = cache.stats
     results.put(
-        ("stats", {"hits": stats.hits, "misses": stats.misses, "uncacheable": stats.uncacheable})
+        (
+            "stats",
+            {"hits": stats.hits, "misses": stats.misses, "uncacheable": stats.uncacheable},
+            renders.stats.as_dict() if renders is not None else {},
+        )
     )
     results.close()
     results.join_thread()
@@ -930,8 +963,10 @@ def _render_one(
     options: BulkOptions,
     cache: Any,
     digests: DigestMemo,
+    renders: Any = None,
 ) -> None:
-    """Render, write and (optionally) publish one service x environment into ``outcome``."""
+    """Render, write and (optionally) publish one service x environment into ``outcome``
+    (``renders``: the render cache, or None)."""
     from engine.pipeline import render
 
     start = time.perf_counter()
@@ -949,7 +984,9 @@ def _render_one(
     path = os.path.join(target, MANIFEST_NAME)
     try:
         request = render_request(service, environment, options.parse_request, options.env)
-        request = request._replace(kustomize_runner=runner, resolve_digests=digests)
+        request = request._replace(
+            kustomize_runner=runner, resolve_digests=digests, render_cache=renders
+        )
         result = render(request)
         outcome.images = image_entries(result.builds)
         os.makedirs(target, exist_ok=True)

@@ -490,6 +490,11 @@ def _plain(value: object) -> bool:
 _stamp: list[str] = []
 
 
+def code_stamp() -> str:
+    """A hash of skrender's Python sources (computed once per process)."""
+    return _code_stamp()
+
+
 def _code_stamp() -> str:
     """A hash of skrender's Python sources: entries written by other code are never read."""
     if not _stamp:

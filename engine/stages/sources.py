@@ -203,17 +203,7 @@ def generate(
         results.append(_validated(_kpt_documents(config, cwd, env, setters), functions))
     if manifests.raw_yaml:
         files = _raw_yaml_texts(config, cwd=cwd, env=env, allow_commands=allow_commands)
-        entries = [entry for _, text in files for entry in append_split(text)]
-        if functions.transformers:
-            from engine.stages import kpt
-
-            text = join_entries(entries)
-            entries = kpt.transform_text(functions.transformers, text, cwd=cwd, env=env)
-        try:
-            docs = _decode_raw_yaml(entries, setters)
-        except (SkrenderError, RecursionError) as exc:
-            raise _naming_culprit(exc, files, setters) from None
-        results.append(_validated(docs, functions))
+        results.append(_validated(_raw_yaml_docs(files, setters, functions, cwd, env), functions))
     if manifests.kustomize is not None:
         chunks = kustomize_outputs(
             config,
@@ -224,10 +214,7 @@ def generate(
             setters=setters,
             transformers=functions.transformers,
         )
-        try:
-            results.append(decode_entries([e for chunk in chunks for e in append_split(chunk)]))
-        except RecursionError:
-            raise ManifestError(f"{_VISITOR_ERROR}: {_TOO_DEEP} (kustomize output)") from None
+        results.append(_kustomize_docs(chunks))
     if manifests.helm is not None or config.legacy_helm is not None:
         from engine.stages import helm_releases
 
@@ -237,6 +224,98 @@ def generate(
 
 
 _TOO_DEEP = "yaml: document nested too deeply"
+
+
+class ManifestTexts(NamedTuple):
+    """What :func:`generate` decodes for a config whose only renderers are rawYaml and
+    kustomize (no kpt, helm, transform or validate): the render cache keys on these bytes."""
+
+    raw_yaml: tuple[tuple[str, str], ...]  # (path, text) of every rawYaml file, in order
+    kustomize: tuple[str, ...]  # kustomize's non-empty outputs, in order
+
+
+def plain_renderers(config: Config) -> bool:
+    """Whether rawYaml and kustomize are the config's only renderers (nothing runs a tool
+    or function besides kustomize): :func:`manifest_texts` then reads all it renders."""
+    m = config.manifests
+    return not (
+        m.kpt
+        or m.helm is not None
+        or config.legacy_helm is not None
+        or m.transform
+        or m.validate
+        or m.hooks
+        or m.remote_manifests
+    )
+
+
+def manifest_texts(
+    config: Config,
+    *,
+    cwd: str,
+    env: Mapping[str, str],
+    allow_commands: bool = True,
+    kustomize_runner: Callable[..., bytes] | None = None,
+    setters: Mapping[str, str] = EMPTY_MAPPING,
+) -> ManifestTexts:
+    """The first half of :func:`generate` for a :func:`plain_renderers` config: the texts,
+    not yet decoded (:func:`decode_texts` is the second half)."""
+    reject_unsupported(config)
+    if not plain_renderers(config):
+        raise ValueError(f"{config.source_file}: not a rawYaml/kustomize-only config")
+    manifests = config.manifests
+    files: list[tuple[str, str]] = []
+    if manifests.raw_yaml:
+        files = _raw_yaml_texts(config, cwd=cwd, env=env, allow_commands=allow_commands)
+    chunks: list[str] = []
+    if manifests.kustomize is not None:
+        chunks = kustomize_outputs(
+            config,
+            cwd=cwd,
+            env=env,
+            allow_commands=allow_commands,
+            runner=kustomize_runner,
+            setters=setters,
+        )
+    return ManifestTexts(tuple(files), tuple(chunks))
+
+
+def decode_texts(
+    config: Config, texts: ManifestTexts, setters: Mapping[str, str] = EMPTY_MAPPING
+) -> list[list[Any]]:
+    """What :func:`generate` returns for the config :func:`manifest_texts` read."""
+    results: list[list[Any]] = []
+    if config.manifests.raw_yaml:
+        results.append(_raw_yaml_docs(list(texts.raw_yaml), setters, _Functions(), "", {}))
+    if config.manifests.kustomize is not None:
+        results.append(_kustomize_docs(texts.kustomize))
+    return results
+
+
+def _raw_yaml_docs(
+    files: list[tuple[str, str]],
+    setters: Mapping[str, str],
+    functions: _Functions,
+    cwd: str,
+    env: Mapping[str, str],
+) -> list[Any]:
+    entries = [entry for _, text in files for entry in append_split(text)]
+    if functions.transformers:
+        from engine.stages import kpt
+
+        text = join_entries(entries)
+        entries = kpt.transform_text(functions.transformers, text, cwd=cwd, env=env)
+    try:
+        return _decode_raw_yaml(entries, setters)
+    except (SkrenderError, RecursionError) as exc:
+        raise _naming_culprit(exc, files, setters) from None
+
+
+def _kustomize_docs(chunks: Sequence[str]) -> list[Any]:
+    try:
+        return decode_entries([e for chunk in chunks for e in append_split(chunk)])
+    except RecursionError:
+        raise ManifestError(f"{_VISITOR_ERROR}: {_TOO_DEEP} (kustomize output)") from None
 
 
 class _Functions(NamedTuple):
