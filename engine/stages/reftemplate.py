@@ -23,9 +23,9 @@ _plain_memo: dict[str, bool] = {}
 
 
 def token_prefix(key: str) -> str:
-    """The prefix of one render's tokens: tied to its cache key, so that no input can hold
-    it by chance (the caller still checks, see :func:`absent`)."""
-    return f"{_TOKEN_PREFIX}{key[:20]}-"
+    """The prefix of one render's tokens: tied to its cache key (hex), so that no input can
+    hold it by chance (the caller still checks, see :func:`absent`)."""
+    return f"{_TOKEN_PREFIX}{key[:_KEY_CHARS]}-"
 
 
 def tokens(prefix: str, count: int) -> list[str]:
@@ -34,15 +34,15 @@ def tokens(prefix: str, count: int) -> list[str]:
 
 
 def plain_safe(value: str) -> bool:
-    """``value`` is written as itself, unquoted, on one line, as a mapping value or sequence
-    item: the conservative alphabet and the emitter's own answer agree."""
+    """``value`` is written as itself, unquoted, on one line: the conservative alphabet and
+    the emitter's own answer agree."""
     known = _plain_memo.get(value)
     if known is None:
         from engine import yamlv3
 
-        known = _PLAIN_SAFE.fullmatch(value) is not None and (
-            yamlv3.dump({"image": value}) == f"image: {value}\n"
-            and yamlv3.dump([value]) == f"- {value}\n"
+        known = (
+            _PLAIN_SAFE.fullmatch(value) is not None
+            and yamlv3.dump({"image": value}) == f"image: {value}\n"
         )
         if len(_plain_memo) < 100_000:
             _plain_memo[value] = known
@@ -54,16 +54,35 @@ def absent(prefix: str, texts: Sequence[str]) -> bool:
     return not any(prefix in text for text in texts)
 
 
-def _pattern(prefix: str) -> re.Pattern[str]:
-    # a token is the whole scalar: a mapping value or a sequence item, then the line's end
-    return re.compile(r"(?<=: |- )" + re.escape(prefix) + r"(\d+)(?=\n)")
+_KEY_CHARS = 20
+# A whole token: a mapping value or a sequence item, then the end of its line.
+_TOKEN = re.compile(
+    r"(?<=: |- )" + re.escape(_TOKEN_PREFIX) + r"([0-9a-f]{%d})-(\d+)(?=\n)" % _KEY_CHARS
+)
+
+
+def _pieces(template: str, prefix: str, count: int) -> list[str | int] | None:
+    """The template split into text and token indexes; None unless every occurrence of the
+    prefix is a whole token of index < count, where a reference is written."""
+    key = prefix[len(_TOKEN_PREFIX) : -1]
+    pieces: list[str | int] = []
+    end = 0
+    for match in _TOKEN.finditer(template):
+        index = int(match.group(2))
+        if match.group(1) != key or index >= count:
+            return None
+        pieces += [template[end : match.start()], index]
+        end = match.end()
+    pieces.append(template[end:])
+    if template.count(prefix) != len(pieces) // 2:
+        return None
+    return pieces
 
 
 def well_formed(template: str, prefix: str, count: int) -> bool:
     """Every occurrence of the prefix in ``template`` is a whole token of index < count,
     where a reference is written: a plain mapping value or sequence item ending its line."""
-    found = [int(m.group(1)) for m in _pattern(prefix).finditer(template)]
-    return template.count(prefix) == len(found) and all(i < count for i in found)
+    return _pieces(template, prefix, count) is not None
 
 
 def fill(template: str, prefix: str, references: Sequence[str]) -> str | None:
@@ -71,6 +90,7 @@ def fill(template: str, prefix: str, references: Sequence[str]) -> str | None:
     not :func:`plain_safe` or the template is not :func:`well_formed`."""
     if not all(plain_safe(ref) for ref in references):
         return None
-    if not well_formed(template, prefix, len(references)):
+    pieces = _pieces(template, prefix, len(references))
+    if pieces is None:
         return None
-    return _pattern(prefix).sub(lambda m: references[int(m.group(1))], template)
+    return "".join(references[p] if isinstance(p, int) else p for p in pieces)
