@@ -131,6 +131,8 @@ def render(request: RenderRequest) -> RenderResult:
     """
     loaded = _load(request)
     if any(cfg.manifests.hooks for cfg in loaded.configs):
+        if request.render_cache is not None:  # hooks may write what the renderers read
+            request.render_cache.count("uncacheable", "render hooks")
         return _render_with_hooks(request, loaded)
     if request.render_cache is not None:
         cached = _render_from_cache(request, loaded, request.render_cache)
@@ -699,7 +701,9 @@ def _render_from_cache(
     else:
         documents = _decode_texts(request, loaded, texts)
         placeholders = reftemplate.tokens(prefix, len(builds))
-        template_builds = [(name, token) for (name, _), token in zip(builds, placeholders)]
+        template_builds = [
+            (name, token) for (name, _), token in zip(builds, placeholders, strict=True)
+        ]
         template = _transform_and_serialise(request, loaded, documents, template_builds, warnings)
         if not any(prefix in warning for warning in warnings):
             text = reftemplate.fill(template, prefix, references)
@@ -794,7 +798,7 @@ def _cache_key(
         image_config=None,
         image_platforms=None,
         render_cache=None,
-        prebuilt=None if request.prebuilt is None else tuple(n for n, _ in request.prebuilt),
+        prebuilt=None if request.prebuilt is None else tuple((n, "") for n, _ in request.prebuilt),
     )
     parts = [
         "skrender render template v1",

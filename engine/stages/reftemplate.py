@@ -57,7 +57,7 @@ def absent(prefix: str, texts: Sequence[str]) -> bool:
 _KEY_CHARS = 20
 # A whole token: a mapping value or a sequence item, then the end of its line.
 _TOKEN = re.compile(
-    r"(?<=: |- )" + re.escape(_TOKEN_PREFIX) + r"([0-9a-f]{%d})-(\d+)(?=\n)" % _KEY_CHARS
+    r"(?<=: |- )" + re.escape(_TOKEN_PREFIX) + rf"([0-9a-f]{{{_KEY_CHARS}}})-(\d+)(?=\n)"
 )
 
 

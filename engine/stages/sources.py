@@ -720,9 +720,7 @@ def run_kustomize(argv: Sequence[str], *, cwd: str, env: Mapping[str, str] | Non
 # --- decoding like the base transform's visitor -------------------------------------------------
 
 
-def decode_entries(
-    entries: Sequence[str], folded: Callable[[str], str] | None = None
-) -> list[Any]:
+def decode_entries(entries: Sequence[str], folded: Callable[[str], str] | None = None) -> list[Any]:
     """Each entry's first document, decoded untrimmed (``yaml.Unmarshal`` in ``Visit``);
     ``folded`` rewrites folded scalars (kyaml wrote the entries: :func:`kyaml.folded`)."""
     from engine import yamlv3
