@@ -1,14 +1,15 @@
-"""`skrender bulk` over a 100-service monorepo (200 renders: develop and production).
+"""`skrender bulk` over a 500-service monorepo (1,000 renders: develop and production).
 
-Targets (issue 5), measured against floors in the same run:
-- cold (empty cache): at most 1.5x the same 200 `kubectl kustomize` runs at the same parallelism;
-- warm, after a commit that touches no manifest: at most 0.1x the cold time;
-- peak RSS of the bulk process (its largest process): under 250 MB.
-Also checks that every bulk output is byte-identical to a per-service `skrender render`.
+Targets (issue 13), the floor measured in the same run:
+- cold (empty caches): at most 1.2x the same 1,000 `kubectl kustomize` runs, 2 at a time;
+- warm, after a commit that touches no manifest (every gitCommit tag changes): at most 1.5 s;
+- peak RSS of the bulk process (its largest process): under 100 MB.
+Also checks that bulk output is byte-identical to a per-service `skrender render`.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import shutil
@@ -25,8 +26,8 @@ pytestmark = opt_in
 
 sys.path.insert(0, str(ROOT / "golden" / "tool"))
 
-SERVICES = 100
-JOBS = os.cpu_count() or 1
+SERVICES = 500
+JOBS = 2  # the issue's floor: kustomize builds 2 at a time
 ENV_ARGS = [
     "--env", "develop=--digest-source=tag,--offline=true",
     "--env", "production=-p,production,--digest-source=tag,--offline=true",
@@ -86,33 +87,39 @@ def test_bulk_cold_warm_memory(benchmark, monorepo, tmp_path: Path) -> None:  # 
         colds.append(_bulk(repo, env, tmp_path / f"cold{round_}", cache))
     cold = min(colds)
     rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    (repo / "README.md").write_text("a commit that touches no manifest\n")
     git_env = {**env, "GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@b",
                "GIT_COMMITTER_NAME": "b", "GIT_COMMITTER_EMAIL": "b@b"}  # fmt: skip
-    subprocess.run(["git", "commit", "-qam", "docs"], cwd=repo, env=git_env, check=True)
-    warm = min(_bulk(repo, env, tmp_path / "warm", tmp_path / "cache0") for _ in range(3))
+    warms = []
+    for round_ in range(3):  # each after its own commit: new tags, every output rewritten
+        (repo / "README.md").write_text(f"commit {round_}: touches no manifest\n")
+        subprocess.run(["git", "commit", "-qam", "docs"], cwd=repo, env=git_env, check=True)
+        warms.append(_bulk(repo, env, tmp_path / "warm", tmp_path / "cache0"))
+        summary = json.loads((tmp_path / "warm" / "report.json").read_text())["summary"]
+        assert summary["render_cache"]["hits"] == 2 * SERVICES, summary
+    warm = min(warms)
     load = os.getloadavg()[0]  # the machine may be shared: say how busy it was
     benchmark.extra_info.update(
         floor_s=round(floor, 2), cold_s=round(cold, 2), warm_s=round(warm, 2),
-        cold_ratio=round(cold / floor, 2), warm_ratio=round(warm / cold, 3),
+        cold_ratio=round(cold / floor, 2), warms_s=[round(w, 2) for w in warms],
         peak_rss_mb=round(rss_mb, 1), load_avg_1min=round(load, 2),
     )  # fmt: skip
     print(
         f"\nfloor {floor:.2f}s  cold {cold:.2f}s ({cold / floor:.2f}x)  warm {warm:.2f}s "
-        f"({warm / cold:.3f}x cold)  peak RSS {rss_mb:.0f} MB  load average {load:.2f}"
+        f"(runs {', '.join(f'{w:.2f}' for w in warms)})  peak RSS {rss_mb:.0f} MB  "
+        f"load average {load:.2f}"
     )
     benchmark.pedantic(lambda: None, rounds=1, iterations=1)  # numbers are in extra_info
     _check_identical(repo, env, tmp_path / "warm", tmp_path)
     if shutil.which("skaffold"):
         print("skaffold on PATH: loop ratio not measured in this run")
-    assert cold <= 1.5 * floor
-    assert warm <= 0.1 * cold
-    assert rss_mb < 250
+    assert cold <= 1.2 * floor
+    assert warm <= 1.5
+    assert rss_mb < 100
 
 
 def _check_identical(repo: Path, env: dict[str, str], out: Path, tmp: Path) -> None:
-    """A sample of per-service renders (every 10th service; the test suite checks all)."""
-    for service in sorted((repo / "services").iterdir())[::10]:
+    """A sample of per-service renders (every 25th service; the test suite checks all)."""
+    for service in sorted((repo / "services").iterdir())[::25]:
         for name, args in (("develop", []), ("production", ["-p", "production"])):
             target = tmp / "single.yaml"
             argv = [sys.executable, "-m", "engine", "render", *args, "--digest-source=tag",
