@@ -670,22 +670,23 @@ def _render_from_cache(
     request: RenderRequest, loaded: _Loaded, cache: RenderCache
 ) -> RenderResult | None:
     """:func:`render` through the cache; None: render normally (uncacheable, or an error in
-    reading the manifests, which the normal path reports in skaffold's order)."""
+    reading the manifests)."""
     from engine.stages import reftemplate
 
     reason = _uncacheable(request, loaded)
     if reason:
         cache.count("uncacheable", reason)
         return None
-    reading = _InBackground(_read_texts, request, loaded)
-    reading.wait_launched(_LAUNCH_WAIT_SECONDS)
+    # One step after the other, unlike render(): on a warm run kustomize is a cache hit, and
+    # a thread per render would only make bulk's threads fight over the GIL.  Bulk overlaps
+    # kustomize with other renders' Python instead.
     build_log: list[str] = []
     digest_source, builds = _decide_builds(request, loaded, build_log)
     try:
-        texts = reading.result()
+        texts = _read_texts(request, loaded)
     except SkrenderError:
         cache.count("uncacheable", "reading the manifests failed")
-        return None
+        return None  # the normal path reports the error, in skaffold's order
     key = _cache_key(request, loaded, digest_source, builds, texts)
     prefix = reftemplate.token_prefix(key or "")
     if key is None or not reftemplate.absent(prefix, _all_texts(texts)):
@@ -743,18 +744,17 @@ def _uncacheable(request: RenderRequest, loaded: _Loaded) -> str:
     return ""
 
 
-def _read_texts(request: RenderRequest, loaded: _Loaded, launched: Any = None) -> list[Any]:
+def _read_texts(request: RenderRequest, loaded: _Loaded) -> list[Any]:
     """Each config's sources.ManifestTexts (rawYaml files, kustomize outputs)."""
     from engine.stages import sources
 
-    runner = _kustomize_runner(request, launched)
     return [
         sources.manifest_texts(
             cfg,
             cwd=loaded.cwd,
             env=loaded.env,
             allow_commands=request.allow_template_commands,
-            kustomize_runner=runner,
+            kustomize_runner=request.kustomize_runner,
             setters=request.setters,
         )
         for cfg in loaded.configs
