@@ -737,15 +737,18 @@ def run_bulk(options: BulkOptions, progress: ProgressCallback | None = None) -> 
     if options.publish_repo:
         publish_target(options, "service", "environment")  # a bad template fails up front
     jobs = options.jobs or os.cpu_count() or 1
-    if options.share_git:
-        prime_git(options.services, lambda s: service_env(s, options.env))
     tasks = [(s, e) for s in options.services for e in options.environments]
     outcomes = [RenderOutcome(s.name, e.name) for s, e in tasks]
     processes = min(os.cpu_count() or 1, len(options.services))
     methods = multiprocessing.get_all_start_methods()
+    forked = processes > 1 and len(tasks) >= 8 and "fork" in methods
+    if options.share_git and (not forked or options.publish_repo):
+        # forked workers prime git for their own services, at the same time (_worker_main);
+        # this process needs the answers only to render itself or to publish
+        prime_git(options.services, lambda s: service_env(s, options.env))
     renders = _render_cache(options.cache_dir)
     with _parse_store(options.cache_dir):
-        if processes > 1 and len(tasks) >= 8 and "fork" in methods:
+        if forked:
             _preload()
             stats, render_stats = _run_forked(
                 options, tasks, outcomes, jobs, processes, progress, renders
@@ -935,6 +938,9 @@ def _worker_main(
     """A forked worker: render its share on threads, send each outcome, then its cache stats."""
     from engine.gitops import kcache
 
+    if options.share_git:  # this worker's services (their git answers may be inherited)
+        mine = {id(tasks[i][0]): tasks[i][0] for i in indices}
+        prime_git(list(mine.values()), lambda s: service_env(s, options.env))
     cache = kcache.KustomizeCache(options.cache_dir, jobs=jobs, slots=slots)
     outcomes = [RenderOutcome(s.name, e.name) for s, e in tasks]
 

@@ -187,7 +187,8 @@ def _yamltags(value: Any, typ: str) -> list[str]:
                     )
                 else:
                     one_of[group] = go
-        errors += _yamltags(item, ftyp)
+        if item is not None:  # an absent field holds nothing to check (most of the schema)
+            errors += _yamltags(item, ftyp)
     return errors
 
 
