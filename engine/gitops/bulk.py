@@ -12,6 +12,9 @@ repeats is done once:
 * digests: one registry look-up per distinct reference and worker process (:class:`DigestMemo`);
 * kustomize: at most ``jobs`` builds at a time, through a content-addressed cache
   (:mod:`engine.gitops.kcache`) that survives runs;
+* the render itself: kept as a template over its image references
+  (:mod:`engine.gitops.rendercache`), so a run whose only change is new tags decodes, rewrites
+  and writes no YAML;
 * output: each manifest is written (atomically) as soon as it is rendered and then dropped.
 
 Environments are named sets of render flags (``develop`` = none, ``production`` = ``-p
