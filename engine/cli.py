@@ -44,7 +44,7 @@ def split_command(args: Sequence[str]) -> tuple[str | None, list[str]]:
 
 
 # Commands that end the process themselves once done (see main)
-QUICK_EXIT_COMMANDS = ("render", "tags")
+QUICK_EXIT_COMMANDS = ("render", "tags", "bulk")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
