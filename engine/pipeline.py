@@ -693,28 +693,13 @@ def _render_from_cache(
         cache.count("uncacheable", "unreadable --resource-selector-rules-file or token clash")
         return None
     references = [ref for _, ref in builds]
-    warnings: list[str] = []
     entry = cache.get(key)
-    text = reftemplate.fill(entry.template, prefix, references) if entry else None
+    text = reftemplate.fill(entry.template, prefix, references) if entry is not None else None
     if entry is not None and text is not None:
         cache.count("hit")
         warnings = list(entry.warnings)
     else:
-        documents = _decode_texts(request, loaded, texts)
-        placeholders = reftemplate.tokens(prefix, len(builds))
-        template_builds = [
-            (name, token) for (name, _), token in zip(builds, placeholders, strict=True)
-        ]
-        template = _transform_and_serialise(request, loaded, documents, template_builds, warnings)
-        if not any(prefix in warning for warning in warnings):
-            text = reftemplate.fill(template, prefix, references)
-        if text is None:  # a reference the template cannot hold: the plain transform
-            cache.count("uncacheable", "an image reference is not a plain scalar")
-            warnings = []
-            text = _transform_and_serialise(request, loaded, documents, builds, warnings)
-        else:
-            cache.put(key, CachedRender(template, tuple(warnings)))
-            cache.count("miss")
+        text, warnings = _render_template(request, loaded, texts, builds, cache, key)
     return RenderResult(
         text=text,
         notices=(NONE_DIGEST_SOURCE_NOTICE,) if digest_source == "none" else (),
@@ -723,6 +708,36 @@ def _render_from_cache(
         warnings=tuple(warnings),
         build_log=tuple(build_log),
     )
+
+
+def _render_template(
+    request: RenderRequest,
+    loaded: _Loaded,
+    texts: Sequence[Any],
+    builds: Sequence[Build],
+    cache: RenderCache,
+    key: str,
+) -> tuple[str, list[str]]:
+    """A cache miss: render with tokens for references, store the template, fill it in.  A
+    template that cannot hold this run's references is not stored: the plain transform."""
+    from engine.stages import reftemplate
+
+    prefix = reftemplate.token_prefix(key)
+    documents = _decode_texts(request, loaded, texts)
+    placeholders = reftemplate.tokens(prefix, len(builds))
+    template_builds = [(name, token) for (name, _), token in zip(builds, placeholders, strict=True)]
+    warnings: list[str] = []
+    template = _transform_and_serialise(request, loaded, documents, template_builds, warnings)
+    text = None
+    if not any(prefix in warning for warning in warnings):
+        text = reftemplate.fill(template, prefix, [ref for _, ref in builds])
+    if text is None:
+        cache.count("uncacheable", "an image reference is not a plain scalar")
+        warnings = []
+        return _transform_and_serialise(request, loaded, documents, builds, warnings), warnings
+    cache.put(key, CachedRender(template, tuple(warnings)))
+    cache.count("miss")
+    return text, warnings
 
 
 def _uncacheable(request: RenderRequest, loaded: _Loaded) -> str:
