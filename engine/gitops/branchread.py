@@ -1,0 +1,197 @@
+"""Read what branches of a manifest repository hold now, without a checkout or a push.
+
+``skrender bulk --dry-run`` and ``--check`` compare each render with its branch.  They use
+:mod:`engine.gitops.publish`'s own plumbing, so they see exactly what a publish would build on
+and cost the same fixed number of round trips whatever the number of branches:
+
+1. one ``ls-remote`` for the tips of every branch;
+2. one shallow, blob-less ``fetch`` of the tips that exist (commits and trees only);
+3. the trees walked in-process down to each file: its blob id says whether it would change
+   (the id of the new content is computed here, so an unchanged file costs nothing more);
+4. for a diff only, one ``fetch`` of the old blobs of the files that would change.
+
+Nothing is written to the remote; the private repository is removed on every exit path.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+from engine.core.errors import PublishError
+from engine.gitops import gitobjects as objects
+from engine.gitops import publish
+from engine.gitops.interrupt import Terminated, terminate_raises
+from engine.gitops.remote import RemoteUrl
+
+
+@dataclass(frozen=True)
+class BranchFile:
+    """One file on one branch as the remote holds it now.
+
+    ``tip`` is None when the branch does not exist; ``blob`` when the file does not (or a
+    directory has its name, which a publish would replace).
+    """
+
+    branch: str
+    path: str
+    tip: str | None
+    blob: str | None
+
+
+class BranchReader:
+    """A private repository reading ``repo``'s branches (use as a context manager)."""
+
+    def __init__(self, repo: str, env: Mapping[str, str] | None = None) -> None:
+        self._remote = RemoteUrl.parse(repo)
+        self._env = publish._git_env(dict(os.environ if env is None else env), None, None)
+        self._stack = contextlib.ExitStack()
+        self._session: publish._Session | None = None
+
+    def __enter__(self) -> BranchReader:
+        with contextlib.ExitStack() as stack:
+            stack.enter_context(self._private_session())
+            self._stack = stack.pop_all()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stack.close()
+
+    @contextlib.contextmanager
+    def _private_session(self) -> Iterator[None]:
+        """As :func:`publish.publish_many`: SIGTERM unwinds and the scratch repository goes."""
+        shown = self._remote.shown()
+        with terminate_raises() as interrupted:
+            try:
+                self._session = publish._Session(self._remote, self._env, {})
+                yield
+            except Terminated as exc:
+                name = signal.Signals(exc.signum).name
+                error = PublishError(f"interrupted by {name} while reading {shown}")
+                error.exit_code = 128 + exc.signum
+                raise error from None
+            finally:
+                interrupted.cleaning = True
+                if self._session is not None:
+                    self._session.close()
+                    self._session = None
+
+    @property
+    def session(self) -> publish._Session:
+        if self._session is None:
+            raise RuntimeError("BranchReader used outside its `with` block")
+        return self._session
+
+    def files(self, wanted: Sequence[tuple[str, str]]) -> list[BranchFile]:
+        """Where each ``(branch, path)`` stands (``path`` slash-separated inside the branch)."""
+        session = self.session
+        names = list(dict.fromkeys(branch for branch, _ in wanted))
+        tips = session.fetch_tips(session.list_tips(names))
+        commits = session._read_objects({tip for tip in tips.values() if tip is not None})
+        roots = {name: publish._commit_tree(commits[tip]) for name, tip in tips.items() if tip}
+        parts = {(branch, path): _split(path) for branch, path in wanted}
+        needs: dict[str, set[tuple[bytes, ...]]] = {name: set() for name in roots}
+        for (branch, _), split in parts.items():
+            if branch in needs:
+                needs[branch].update(split[: depth + 1] for depth in range(len(split) - 1))
+        trees = session._load_trees(roots, needs)
+        found: list[BranchFile] = []
+        for branch, path in wanted:
+            root = roots.get(branch)
+            blob = _blob_at(trees, root, parts[(branch, path)]) if root else None
+            found.append(BranchFile(branch, path, tips.get(branch), blob))
+        return found
+
+    def blobs(self, oids: set[str]) -> dict[str, bytes]:
+        """The contents of blobs on the fetched branches: one ``fetch`` of those missing (a
+        blob-less fetch left them on the server)."""
+        session = self.session
+        if not oids:
+            return {}
+        args = ("fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--filter=blob:none")
+        done = session._run((*args, "origin", *sorted(oids)))
+        if done.returncode != 0:
+            raise session._error("fetching the current manifests from", done)
+        return session._read_objects(oids)
+
+
+def _split(path: str) -> tuple[bytes, ...]:
+    return tuple(p.encode("utf-8", "surrogateescape") for p in path.split("/") if p)
+
+
+def _blob_at(trees: Mapping[str, bytes], root: str, path: tuple[bytes, ...]) -> str | None:
+    """The blob id at ``path`` below the tree ``root``; None when there is no such file."""
+    oid = root
+    for depth, part in enumerate(path):
+        content = trees.get(oid)
+        if content is None:
+            return None
+        entry = objects.parse_tree(content).get(part)
+        if entry is None:
+            return None
+        mode, oid = entry
+        last = depth == len(path) - 1
+        if objects.is_tree_mode(mode) == last:  # a directory where the file goes, or v.v.
+            return None
+    return oid
+
+
+# --- comparing renders with their branches ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RenderedFile:
+    """A rendered file (``source`` on disk) that publishing would commit to ``branch`` at
+    ``path``."""
+
+    branch: str
+    path: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Change:
+    """Whether publishing would change the branch, and (when asked) the ``git diff`` of the
+    commit it would make: everything added for a new branch or file."""
+
+    changed: bool
+    diff: bytes = b""
+    new_branch: bool = False
+
+
+def compare(
+    repo: str,
+    rendered: Sequence[RenderedFile],
+    *,
+    diff: bool = True,
+    env: Mapping[str, str] | None = None,
+) -> list[Change]:
+    """One :class:`Change` per rendered file, in order; raises :class:`PublishError` when the
+    repository cannot be read.  A publish commits one file per target without pruning, so a
+    branch changes exactly when the file's blob would."""
+    from engine.gitops import gitdiff
+
+    new_ids = [objects.object_id("blob", _read(r.source)) for r in rendered]
+    with BranchReader(repo, env) as reader:
+        found = reader.files([(r.branch, r.path) for r in rendered])
+        moved = [f.blob != new for f, new in zip(found, new_ids, strict=True)]
+        old = {f.blob for f, m in zip(found, moved, strict=True) if m and f.blob} if diff else set()
+        contents = reader.blobs(old)
+    changes: list[Change] = []
+    for item, where, new_id, changed in zip(rendered, found, new_ids, moved, strict=True):
+        text = b""
+        if changed and diff:
+            before = contents.get(where.blob) if where.blob else None
+            text = gitdiff.file_diff(
+                item.path, before, _read(item.source), where.blob or "", new_id
+            )
+        changes.append(Change(changed, text, where.tip is None))
+    return changes
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read()
