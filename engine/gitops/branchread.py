@@ -160,6 +160,7 @@ class Change:
     changed: bool
     diff: bytes = b""
     new_branch: bool = False
+    error: str | None = None  # why this file could not be compared (a bad branch name)
 
 
 def compare(
@@ -174,6 +175,11 @@ def compare(
     branch changes exactly when the file's blob would."""
     from engine.gitops import gitdiff
 
+    problems = [_name_problem(r) for r in rendered]
+    if any(problems):
+        good = [r for r, problem in zip(rendered, problems, strict=True) if problem is None]
+        answers = iter(compare(repo, good, diff=diff, env=env) if good else [])
+        return [Change(False, error=problem) if problem else next(answers) for problem in problems]
     new_ids = [objects.object_id("blob", _read(r.source)) for r in rendered]
     with BranchReader(repo, env) as reader:
         found = reader.files([(r.branch, r.path) for r in rendered])
@@ -190,6 +196,18 @@ def compare(
             )
         changes.append(Change(changed, text, where.tip is None))
     return changes
+
+
+def _name_problem(item: RenderedFile) -> str | None:
+    """Why publishing could not commit ``item`` (what :func:`publish.publish_many` refuses)."""
+    problem = objects.branch_name_problem(item.branch)
+    if problem:
+        return f"--branch {item.branch!r} is not a valid branch name: it {problem}"
+    for part in item.path.split("/"):
+        problem = objects.path_component_problem(part)
+        if problem:
+            return f"path {item.path!r} is not a relative path inside the branch: {problem}"
+    return None
 
 
 def _read(path: str) -> bytes:

@@ -316,16 +316,52 @@ def discover_services(
     return services.find_services(roots or (".",), config_name=filename, exclude=exclude)
 
 
-def parse_shard(spec: str) -> tuple[int, int]:
-    """``K/N`` (1 <= K <= N) from ``--shard``."""
+# The shard index a Kubernetes Indexed Job gives each pod (0-based); GitHub Actions matrix
+# values are named by the workflow, so there the workflow passes ``--shard K/N`` itself.
+SHARD_INDEX_VARIABLE = "JOB_COMPLETION_INDEX"
+
+
+def parse_shard(spec: str, env: Mapping[str, str] | None = None) -> tuple[int, int]:
+    """``K/N`` (1 <= K <= N) from ``--shard``; ``auto/N`` takes K from ``JOB_COMPLETION_INDEX``
+    + 1 (a Kubernetes Indexed Job's completion index)."""
     index, slash, count = spec.partition("/")
+    if index == "auto":
+        return _auto_shard(spec, count if slash else "", os.environ if env is None else env)
     try:
         k, n = int(index), int(count)
     except ValueError:
         k = n = 0
     if not slash or n < 1 or not 1 <= k <= n:
-        raise UsageError(f'invalid argument "{spec}" for "--shard" flag: expected K/N, 1<=K<=N')
+        raise UsageError(
+            f'invalid argument "{spec}" for "--shard" flag: expected K/N, 1<=K<=N, or auto/N'
+        )
     return k, n
+
+
+def _auto_shard(spec: str, count: str, env: Mapping[str, str]) -> tuple[int, int]:
+    flag = f'invalid argument "{spec}" for "--shard" flag'
+    try:
+        n = int(count)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise UsageError(f"{flag}: auto needs the shard count: auto/N (N >= 1)")
+    raw = env.get(SHARD_INDEX_VARIABLE)
+    if raw is None:
+        raise UsageError(
+            f"{flag}: {SHARD_INDEX_VARIABLE} is not set (a Kubernetes Indexed Job sets it; "
+            "elsewhere pass the shard: --shard K/N)"
+        )
+    try:
+        index = int(raw.strip())
+    except ValueError:
+        index = -1
+    if not 0 <= index < n:
+        raise UsageError(
+            f"{flag}: {SHARD_INDEX_VARIABLE}={raw.strip()[:40]!r} is not an index below {n} "
+            "(it counts from 0; the Job's completions must equal N)"
+        )
+    return index + 1, n
 
 
 def shard(services: Sequence[Service], index: int, count: int) -> list[Service]:
@@ -1152,6 +1188,9 @@ def _compare_with_branches(
             _publish_failed(outcome, str(exc), exc.exit_code)
         return
     for (_, _, outcome), file, change in zip(rendered, files, changes, strict=True):
+        if change.error is not None:
+            _publish_failed(outcome, change.error, 1)
+            continue
         outcome.changed, outcome.diff = change.changed, change.diff
         outcome.publish = {"branch": file.branch, "commit": None, "changed": change.changed}
 
