@@ -539,12 +539,15 @@ def render_request(
     base_env: Mapping[str, str] | None = None,
 ) -> Any:
     """The RenderRequest `skrender render <environment args>` builds in the service directory."""
-    env = service_env(service, base_env)
     try:
+        env = service_env(service, base_env)
         return parse_request(environment.render_args(), service.directory, env)
     except UsageError as exc:
         first = str(exc).splitlines()[0]
         raise UsageError(f"environment {environment.name}: {first}") from None
+    except SkrenderError as exc:  # e.g. a skaffold.env or flag value that cannot be read
+        exc.args = (f"environment {environment.name}: {exc}",)  # same class and exit code
+        raise
 
 
 def _has_flag(args: Sequence[str], names: Sequence[str]) -> bool:
