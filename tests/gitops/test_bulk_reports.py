@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import os
@@ -266,3 +267,46 @@ def test_auto_shard_refusals(spec: str, index: str, message: str) -> None:
     with pytest.raises(bulk.UsageError, match=message):
         bulk.parse_shard(spec, {"JOB_COMPLETION_INDEX": index})
     assert bulk.parse_shard("auto/3", {"JOB_COMPLETION_INDEX": "2"}) == (3, 3)
+
+
+def test_dry_run_and_check_cost_a_fixed_number_of_git_round_trips(
+    monorepo: Path,  # noqa: F811
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    bare = tmp_path / "manifests.git"
+    _git_out("init", "--quiet", "--bare", str(bare))
+    publish = _argv(monorepo, tmp_path / "out", "--publish", "--repo", bare.as_uri())
+    assert _bulk(capsys, *publish)[0] == 0
+    _bump_replicas(monorepo, 0)
+    _bump_replicas(monorepo, 2)
+
+    def git_commands(*extra: str) -> list[str]:
+        trace = tmp_path / f"trace{len(extra)}.json"
+        monkeypatch.setenv("GIT_TRACE2_EVENT", str(trace))
+        assert _bulk(capsys, *publish, *extra)[0] == 2
+        monkeypatch.delenv("GIT_TRACE2_EVENT")
+        events = [json.loads(line) for line in trace.read_text().splitlines()]
+        names = [e["name"] for e in events if e.get("event") == "cmd_name"]
+        return [n for n in names if n in ("ls-remote", "fetch", "push")]
+
+    # the diffs need the two old manifests: one more fetch, whatever their number
+    assert sorted(git_commands("--check", "--dry-run")) == ["fetch", "fetch", "ls-remote"]
+    assert sorted(git_commands("--check")) == ["fetch", "ls-remote"]
+
+
+def test_errors_building_an_environments_request_name_it(
+    monorepo: Path,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    def parse_request(args: object, cwd: str, env: object) -> object:
+        raise bulk.ConfigError("rules.yaml: line 1: bad")  # as a flag file that cannot be read
+
+    options = _options(monorepo, tmp_path / "out", None)
+    options = dataclasses.replace(options, parse_request=parse_request)
+    result = bulk.run_bulk(options)
+    assert {o.error for o in result.outcomes} == {
+        f"environment {e.name}: rules.yaml: line 1: bad" for e in ENVS
+    }
+    assert {o.exit_code for o in result.outcomes} == {1}
