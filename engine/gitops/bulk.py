@@ -101,6 +101,7 @@ class RenderOutcome:
     # Whether the output changed: with publishing, the branch (would have) moved; without,
     # the file in OUT differs from the previous run's.  None when unknown (a failed render).
     changed: bool | None = None
+    rendered: bool = False  # a manifest came out (publishing it may still have failed)
     diff: bytes = field(default=b"", repr=False)  # dry run: what publishing would change
 
     def as_json(self) -> dict[str, Any]:
@@ -152,7 +153,7 @@ class BulkResult:
         """rendered (a manifest came out, even if publishing it failed), failed, changed,
         unchanged (the last two where known) and published (a new commit pushed)."""
         return {
-            "rendered": sum(1 for o in self.outcomes if o.output or o.changed is not None),
+            "rendered": sum(1 for o in self.outcomes if o.rendered),
             "failed": len(self.failed),
             "changed": len(self.changed),
             "unchanged": sum(1 for o in self.outcomes if o.changed is False),
@@ -1066,6 +1067,7 @@ def _render_one(
             write_output(path, data)
         outcome.output = path
         outcome.status = "ok"
+        outcome.rendered = True
     except SkrenderError as exc:
         outcome.status = "failed"
         outcome.error = said_once(str(exc))  # the report says each line once

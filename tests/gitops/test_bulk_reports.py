@@ -310,3 +310,24 @@ def test_errors_building_an_environments_request_name_it(
         f"environment {e.name}: rules.yaml: line 1: bad" for e in ENVS
     }
     assert {o.exit_code for o in result.outcomes} == {1}
+
+
+def test_check_against_an_unreachable_repository_fails_every_render(
+    monorepo: Path,  # noqa: F811
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    missing = (tmp_path / "no-such.git").as_uri()
+    report = tmp_path / "report.json"
+    argv = _argv(monorepo, tmp_path / "out", "--publish", "--repo", missing, "--check")
+    code, stdout, err = _bulk(capsys, *argv, "--report", str(report))
+    assert (code, stdout) == (1, "")
+    summary = json.loads(report.read_text())["summary"]
+    assert (summary["rendered"], summary["failed"], summary["changed"]) == (8, 8, 0)
+    assert summary["dry_run"] is True and list(summary["phases"]) == [
+        "discover",
+        "render",
+        "compare",
+    ]
+    assert err.count("FAILED ") == 8 and "no-such.git" in err
+    assert not (tmp_path / "out").exists()
