@@ -42,48 +42,33 @@ class BranchFile:
     blob: str | None
 
 
+@contextlib.contextmanager
+def reading(repo: str, env: Mapping[str, str] | None = None) -> Iterator[BranchReader]:
+    """A :class:`BranchReader` of ``repo``, in a private repository removed on every exit
+    path: as in :func:`publish.publish_many`, SIGTERM and SIGHUP unwind instead of killing."""
+    remote = RemoteUrl.parse(repo)
+    git_env = publish._git_env(dict(os.environ if env is None else env), None, None)
+    with terminate_raises() as interrupted:
+        session: publish._Session | None = None
+        try:
+            session = publish._Session(remote, git_env, {})
+            yield BranchReader(session)
+        except Terminated as exc:
+            name = signal.Signals(exc.signum).name
+            error = PublishError(f"interrupted by {name} while reading {remote.shown()}")
+            error.exit_code = 128 + exc.signum  # as if the signal had ended the process
+            raise error from None
+        finally:
+            interrupted.cleaning = True
+            if session is not None:
+                session.close()
+
+
 class BranchReader:
-    """A private repository reading ``repo``'s branches (use as a context manager)."""
+    """Reads files on branches through publish's private session (see :func:`reading`)."""
 
-    def __init__(self, repo: str, env: Mapping[str, str] | None = None) -> None:
-        self._remote = RemoteUrl.parse(repo)
-        self._env = publish._git_env(dict(os.environ if env is None else env), None, None)
-        self._stack = contextlib.ExitStack()
-        self._session: publish._Session | None = None
-
-    def __enter__(self) -> BranchReader:
-        with contextlib.ExitStack() as stack:
-            stack.enter_context(self._private_session())
-            self._stack = stack.pop_all()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._stack.close()
-
-    @contextlib.contextmanager
-    def _private_session(self) -> Iterator[None]:
-        """As :func:`publish.publish_many`: SIGTERM unwinds and the scratch repository goes."""
-        shown = self._remote.shown()
-        with terminate_raises() as interrupted:
-            try:
-                self._session = publish._Session(self._remote, self._env, {})
-                yield
-            except Terminated as exc:
-                name = signal.Signals(exc.signum).name
-                error = PublishError(f"interrupted by {name} while reading {shown}")
-                error.exit_code = 128 + exc.signum
-                raise error from None
-            finally:
-                interrupted.cleaning = True
-                if self._session is not None:
-                    self._session.close()
-                    self._session = None
-
-    @property
-    def session(self) -> publish._Session:
-        if self._session is None:
-            raise RuntimeError("BranchReader used outside its `with` block")
-        return self._session
+    def __init__(self, session: publish._Session) -> None:
+        self.session = session
 
     def files(self, wanted: Sequence[tuple[str, str]]) -> list[BranchFile]:
         """Where each ``(branch, path)`` stands (``path`` slash-separated inside the branch)."""
@@ -181,7 +166,7 @@ def compare(
         answers = iter(compare(repo, good, diff=diff, env=env) if good else [])
         return [Change(False, error=problem) if problem else next(answers) for problem in problems]
     new_ids = [objects.object_id("blob", _read(r.source)) for r in rendered]
-    with BranchReader(repo, env) as reader:
+    with reading(repo, env) as reader:
         found = reader.files([(r.branch, r.path) for r in rendered])
         moved = [f.blob != new for f, new in zip(found, new_ids, strict=True)]
         old = {f.blob for f, m in zip(found, moved, strict=True) if m and f.blob} if diff else set()
