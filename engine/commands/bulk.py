@@ -105,12 +105,9 @@ def run(args: Any) -> int:
     import gc
 
     gc.enable()  # a long run: cycles must be collected (cli.main disables it for short commands)
-    from engine.commands import _flags
-    from engine.gitops import bulk, kcache
-    from engine.gitops.services import DEFAULT_BRANCH_TEMPLATE
+    from engine.gitops import bulk
 
     started = time.perf_counter()
-    dry_run = args.dry_run or args.check
     if args.dry_run and args.report == "-":
         from engine.core.errors import UsageError
 
@@ -118,6 +115,36 @@ def run(args: Any) -> int:
     cwd = os.getcwd()
     config = _load_config(args, cwd)
     environments = _environments(args, config)
+    selected = _select(args, config, environments, cwd)
+    if args.list:
+        for service in selected:
+            sys.stdout.write(f"{service.name}\t{service.directory}\n")
+        return 0
+    options = _options(args, config, environments, selected)
+    discovered = time.perf_counter() - started
+    display = Progress(sys.stderr, _progress_mode(args.progress, sys.stderr))
+    result = bulk.run_bulk(options, display.update)
+    result.phases = {"discover": discovered, **result.phases}
+    result.seconds += discovered
+    display.finish()
+    if args.dry_run:
+        write_diffs(sys.stdout.buffer, result)
+    # a dry run writes nothing it was not asked to: a report only with --report
+    default_report = os.path.join(options.out_dir, "report.json")
+    report = args.report or (None if options.dry_run else default_report)
+    if report is not None:
+        _write_report(report, result.as_json(), sys.stdout)
+    print_summary(sys.stderr, result)
+    if result.failed:
+        return 1
+    return EXIT_WOULD_CHANGE if args.check and result.changed else 0
+
+
+def _select(args: Any, config: Any, environments: tuple[Any, ...], cwd: str) -> list[Any]:
+    """The services to render: discovered (or globbed), excluded, sharded, changed."""
+    from engine.commands import _flags
+    from engine.gitops import bulk
+
     roots = args.args or ["."]
     selected = bulk.discover_services(
         roots,
@@ -131,16 +158,19 @@ def run(args: Any) -> int:
     if args.changed_since:
         changed = bulk.changed_paths(roots[0], args.changed_since)
         selected = bulk.select_changed(selected, environments, changed, _flags.parse_render_request)
-    if args.list:
-        for service in selected:
-            sys.stdout.write(f"{service.name}\t{service.directory}\n")
-        return 0
+    return selected
+
+
+def _options(args: Any, config: Any, environments: tuple[Any, ...], selected: list[Any]) -> Any:
+    from engine.commands import _flags
+    from engine.core.errors import UsageError
+    from engine.gitops import bulk, kcache
+    from engine.gitops.services import DEFAULT_BRANCH_TEMPLATE
+
     repo = args.repo or config.publish_repo
     if args.publish and not repo:
-        from engine.core.errors import UsageError
-
         raise UsageError("--publish needs --repo (or publish.repo in the bulk config)")
-    options = bulk.BulkOptions(
+    return bulk.BulkOptions(
         services=tuple(selected),
         environments=environments,
         out_dir=os.path.abspath(args.out),
@@ -150,25 +180,9 @@ def run(args: Any) -> int:
         publish_repo=repo if args.publish else None,
         branch_template=args.branch_template or config.branch_template or DEFAULT_BRANCH_TEMPLATE,
         publish_path=config.publish_path,
-        dry_run=dry_run,
-        diff=args.dry_run,
+        dry_run=args.dry_run or args.check,
+        diff=args.dry_run,  # --check alone needs no diff (nor the old manifests)
     )
-    discovered = time.perf_counter() - started
-    display = Progress(sys.stderr, _progress_mode(args.progress, sys.stderr))
-    result = bulk.run_bulk(options, display.update)
-    result.phases = {"discover": discovered, **result.phases}
-    result.seconds += discovered
-    display.finish()
-    if args.dry_run:
-        write_diffs(sys.stdout.buffer, result)
-    # a dry run writes nothing it was not asked to: a report only with --report
-    report = args.report or (None if dry_run else os.path.join(options.out_dir, "report.json"))
-    if report is not None:
-        _write_report(report, result.as_json(), sys.stdout)
-    print_summary(sys.stderr, result)
-    if result.failed:
-        return 1
-    return EXIT_WOULD_CHANGE if args.check and result.changed else 0
 
 
 def _config_base(args: Any, cwd: str) -> str:
