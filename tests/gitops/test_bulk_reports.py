@@ -331,3 +331,32 @@ def test_check_against_an_unreachable_repository_fails_every_render(
     ]
     assert err.count("FAILED ") == 8 and "no-such.git" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_dry_run_of_renders_sharing_a_branch_below_a_path(
+    monorepo: Path,  # noqa: F811
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # one branch per environment, each service in its own directory: several renders per branch
+    config = tmp_path / "skrender-bulk.yaml"
+    config.write_text('publish:\n  branch: "env/{environment}"\n  path: "apps/{service}"\n')
+    bare = tmp_path / "manifests.git"
+    _git_out("init", "--quiet", "--bare", str(bare))
+    publish = _argv(monorepo, tmp_path / "out", "--config", str(config), "--publish")
+    publish += ["--repo", bare.as_uri()]
+    assert _bulk(capsys, *publish)[0] == 0
+    assert sorted(_branches(bare)) == ["env/develop", "env/production"]
+    first, third = _bump_replicas(monorepo, 0), _bump_replicas(monorepo, 2)
+    before = _branches(bare)
+    code, stdout, err = _bulk(capsys, *publish, "--dry-run", "--check")
+    assert code == 2 and _branches(bare) == before
+    assert err.count("would change: env/production\n") == 2
+    chunks = stdout.split("# branch env/production\n")
+    assert chunks[0] == "" and len(chunks) == 3
+    assert chunks[1].startswith(f"diff --git a/apps/{first.split('/')[0]}/manifest.yaml ")
+    assert chunks[2].startswith(f"diff --git a/apps/{third.split('/')[0]}/manifest.yaml ")
+    assert _bulk(capsys, *publish)[0] == 0
+    old, new = before["env/production"], _branches(bare)["env/production"]
+    git_dir = ("--git-dir", str(bare), "-c", "core.abbrev=7")
+    assert chunks[1] + chunks[2] == _git_out(*git_dir, "diff", old, new)
