@@ -144,7 +144,6 @@ class Change:
 
     changed: bool
     diff: bytes = b""
-    new_branch: bool = False
     error: str | None = None  # why this file could not be compared (a bad branch name)
 
 
@@ -175,11 +174,11 @@ def compare(
     for item, where, new_id, changed in zip(rendered, found, new_ids, moved, strict=True):
         text = b""
         if changed and diff:
-            before = contents.get(where.blob) if where.blob else None
+            before = contents[where.blob] if where.blob else None
             text = gitdiff.file_diff(
                 item.path, before, _read(item.source), where.blob or "", new_id
             )
-        changes.append(Change(changed, text, where.tip is None))
+        changes.append(Change(changed, text))
     return changes
 
 

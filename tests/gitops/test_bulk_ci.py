@@ -130,3 +130,52 @@ def test_kubernetes_indexed_job_example_matches_its_shard_count() -> None:
     # what each pod gets: JOB_COMPLETION_INDEX 0..count-1 -> shards 1..count
     shards = [bulk.parse_shard(shard, {"JOB_COMPLETION_INDEX": str(i)}) for i in range(count)]
     assert shards == [(k, count) for k in range(1, count + 1)]
+
+
+def test_dry_run_over_git_daemon_reads_old_manifests_blob_lessly(
+    monorepo: Path,  # noqa: F811
+    tmp_path: Path,
+    git_daemon: GitServer,
+) -> None:
+    name = f"filtered-{tmp_path.name}.git"
+    url = git_daemon.create(name)
+    # the server honours --filter=blob:none: the tips come without blobs, the old manifests
+    # of the branches that changed are fetched by id afterwards
+    subprocess.run(
+        ["git", "--git-dir", str(git_daemon.root / name), "config", "uploadpack.allowFilter", "1"],
+        check=True,
+    )
+    before, _ = _publish(monorepo, url, tmp_path)
+    services = bulk.discover_services([str(monorepo)])
+    for service in (services[1], services[2]):
+        overlay = Path(service.directory) / "kubernetes" / "overlays" / "production"
+        kustomization = overlay / "kustomization.yaml"
+        kustomization.write_text(kustomization.read_text().replace("count: 3", "count: 4"))
+    argv = [sys.executable, "-m", "engine", "bulk", str(monorepo), "--publish", "--repo", url]
+    argv += ["--out", str(tmp_path / "out"), "--no-cache", "--default-repo", "gcr.io/p"]
+    for env in ENVS:
+        argv += ["--env", f"{env.name}={','.join(env.args)}"]
+    trace = tmp_path / "dry-run-trace.json"
+    environ = {**os.environ, "PYTHONPATH": str(ROOT), "GIT_TRACE2_EVENT": str(trace)}
+    done = subprocess.run([*argv, "--dry-run"], capture_output=True, text=True, env=environ)
+    assert done.returncode == 0, done.stderr
+    assert _tips(url) == before
+    events = [json.loads(line) for line in trace.read_text().splitlines()]
+    commands = [e["name"] for e in events if e.get("event") == "cmd_name"]
+    # the tips, then both old manifests at once (not one lazy fetch each), no push
+    assert commands.count("fetch") == 2 and "push" not in commands
+    branch = f"{services[1].name}/production"
+    header, diff = done.stdout.split("# branch ")[1].split("\n", 1)
+    assert header == branch
+    after, _ = _publish(monorepo, url, tmp_path)
+    scratch = tmp_path / "inspect.git"
+    _tree_of(url, after[branch], tmp_path)  # fetches the new tip (and its parent's objects)
+    subprocess.run(
+        ["git", "--git-dir", str(scratch), "fetch", "--quiet", url, before[branch]], check=True
+    )
+    shown = subprocess.run(
+        ["git", "--git-dir", str(scratch), "-c", "core.abbrev=7", "diff", before[branch],
+         after[branch]],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert diff == shown.stdout
