@@ -236,17 +236,73 @@ def encode_commit(
 
 def encode_pack(objects: Iterable[tuple[str, bytes]]) -> bytes:
     """A version-2 pack of whole (undeltified) objects: ``(kind, content)`` each."""
-    items = list(objects)
-    chunks = [b"PACK", struct.pack(">II", 2, len(items))]
-    for kind, content in items:
-        size = len(content)
-        byte = (_TYPE_CODES[kind] << 4) | (size & 0x0F)
-        size >>= 4
-        header = bytearray()
-        while size:
-            header.append(byte | 0x80)
-            byte, size = size & 0x7F, size >> 7
-        header.append(byte)
-        chunks += [bytes(header), zlib.compress(content, 1)]
+    chunks = [_pack_entry(kind, content) for kind, content in objects]
+    body = b"".join([b"PACK", struct.pack(">II", 2, len(chunks)), *chunks])
+    return body + hashlib.sha1(body, usedforsecurity=False).digest()
+
+
+def encode_indexed_pack(objects: Mapping[str, tuple[str, bytes]]) -> tuple[bytes, bytes]:
+    """A pack of ``objects`` (id -> (kind, content), whole objects) and its version-2 index,
+    byte for byte what ``git index-pack`` would write for that pack: git reads objects from
+    the pair without spending a process inflating and hashing every object again."""
+    chunks: list[bytes] = [b"PACK", struct.pack(">II", 2, len(objects))]
+    located: list[tuple[bytes, int, int]] = []  # (raw id, crc32 of the entry, offset)
+    offset = 12
+    for oid, (kind, content) in objects.items():
+        entry = _pack_entry(kind, content)
+        located.append((bytes.fromhex(oid), zlib.crc32(entry), offset))
+        chunks.append(entry)
+        offset += len(entry)
     body = b"".join(chunks)
+    checksum = hashlib.sha1(body, usedforsecurity=False).digest()
+    return body + checksum, _pack_index(located, checksum)
+
+
+def _pack_entry(kind: str, content: bytes) -> bytes:
+    """One object in a pack: type and size in a varint header, then the zlib stream.
+
+    Level 1: ``git push`` sends this compressed data as it is, and on rendered manifests
+    git's default level 6 saves ~3% of the bytes for ~30% more CPU."""
+    size = len(content)
+    byte = (_TYPE_CODES[kind] << 4) | (size & 0x0F)
+    size >>= 4
+    header = bytearray()
+    while size:
+        header.append(byte | 0x80)
+        byte, size = size & 0x7F, size >> 7
+    header.append(byte)
+    return bytes(header) + zlib.compress(content, 1)
+
+
+def _pack_index(located: list[tuple[bytes, int, int]], pack_checksum: bytes) -> bytes:
+    """The ``.idx`` (version 2) of a pack: ids sorted with a first-byte fan-out, then each
+    id's CRC-32 and offset (offsets past 2 GiB in a table of 64-bit ones)."""
+    located.sort()
+    fanout = [0] * 256
+    for raw, _, _ in located:
+        fanout[raw[0]] += 1
+    total = 0
+    for byte in range(256):
+        total += fanout[byte]
+        fanout[byte] = total
+    small: list[int] = []
+    large: list[int] = []
+    for _, _, offset in located:
+        if offset < 0x80000000:
+            small.append(offset)
+        else:
+            small.append(0x80000000 | len(large))
+            large.append(offset)
+    count = len(located)
+    parts = [
+        b"\377tOc",
+        struct.pack(">I", 2),
+        struct.pack(">256I", *fanout),
+        b"".join(raw for raw, _, _ in located),
+        struct.pack(f">{count}I", *(crc for _, crc, _ in located)),
+        struct.pack(f">{count}I", *small),
+        struct.pack(f">{len(large)}Q", *large),
+        pack_checksum,
+    ]
+    body = b"".join(parts)
     return body + hashlib.sha1(body, usedforsecurity=False).digest()
