@@ -23,7 +23,7 @@ TREE_MODE = b"40000"
 FILE_MODE = b"100644"
 
 _TYPE_CODES = {"commit": 1, "tree": 2, "blob": 3}
-# Objects this small are stored in a pack, not deflated (see pack_entry).
+# Objects this small are stored in a pack, not deflated (see _pack_entry).
 _STORED_BELOW = 100
 # refs.c: refname_disposition -- bytes a ref name component may not contain.
 _REF_FORBIDDEN = re.compile(r"[\x00-\x20~^:?*\[\\\x7f]")
@@ -239,24 +239,20 @@ def encode_commit(
 
 def encode_pack(objects: Iterable[tuple[str, bytes]]) -> bytes:
     """A version-2 pack of whole (undeltified) objects: ``(kind, content)`` each."""
-    chunks = [pack_entry(kind, content) for kind, content in objects]
+    chunks = [_pack_entry(kind, content) for kind, content in objects]
     body = b"".join([b"PACK", struct.pack(">II", 2, len(chunks)), *chunks])
     return body + hashlib.sha1(body, usedforsecurity=False).digest()
 
 
-def encode_indexed_pack(
-    objects: Mapping[str, tuple[str, bytes]], entries: Mapping[str, bytes] | None = None
-) -> tuple[bytes, bytes]:
+def encode_indexed_pack(objects: Mapping[str, tuple[str, bytes]]) -> tuple[bytes, bytes]:
     """A pack of ``objects`` (id -> (kind, content), whole objects) and its version-2 index,
     byte for byte what ``git index-pack`` would write for that pack: git reads objects from
-    the pair without spending a process inflating and hashing every object again.
-    ``entries`` holds :func:`pack_entry` results already made, by id."""
-    made = entries or {}
+    the pair without spending a process inflating and hashing every object again."""
     chunks: list[bytes] = [b"PACK", struct.pack(">II", 2, len(objects))]
     located: list[tuple[bytes, int, int]] = []  # (raw id, crc32 of the entry, offset)
     offset = 12
     for oid, (kind, content) in objects.items():
-        entry = made.get(oid) or pack_entry(kind, content)
+        entry = _pack_entry(kind, content)
         located.append((bytes.fromhex(oid), zlib.crc32(entry), offset))
         chunks.append(entry)
         offset += len(entry)
@@ -265,7 +261,7 @@ def encode_indexed_pack(
     return body + checksum, _pack_index(located, checksum)
 
 
-def pack_entry(kind: str, content: bytes) -> bytes:
+def _pack_entry(kind: str, content: bytes) -> bytes:
     """One object in a pack: type and size in a varint header, then the zlib stream.
 
     Level 1: ``git push`` sends this compressed data as it is, and on rendered manifests

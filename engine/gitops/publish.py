@@ -28,7 +28,6 @@ from __future__ import annotations
 import os
 import random
 import signal
-import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -310,7 +309,6 @@ def _publish_branches(session: _Session, branches: list[_Branch], max_attempts: 
     """Build and push until every branch is published, unchanged or failed."""
     rebuild = list(branches)
     waiting: list[_Branch] = []  # built, to push (again)
-    session.compress_blobs()  # while the first round trips are in flight
     tips = session.list_tips([b.name for b in rebuild])
     while rebuild or waiting:
         if rebuild:
@@ -360,7 +358,6 @@ class _Session:
         self._written: set[str] = set()
         self._fetched: set[str] = set()
         self._new_objects: dict[str, tuple[str, bytes]] = {}
-        self._blob_entries: _BlobEntries | None = None
         self._scratch = ScratchDir("skrender-publish")
         self._credentials: CredentialFile | None = None
         try:
@@ -380,11 +377,6 @@ class _Session:
             self._credentials.close()
             self._credentials = None
         self._scratch.close()
-
-    def compress_blobs(self) -> None:
-        """Start compressing every target's blob for the pack, on a worker thread."""
-        if self._blob_entries is None:
-            self._blob_entries = _BlobEntries(self._blobs)
 
     # -- remote state --
 
@@ -590,8 +582,7 @@ class _Session:
                     wanted[oid] = (kind, content)
         if not wanted:
             return
-        made = self._blob_entries.entries() if self._blob_entries is not None else {}
-        pack, index = objects.encode_indexed_pack(wanted, made)
+        pack, index = objects.encode_indexed_pack(wanted)
         base = os.path.join(self.dir, "objects", "pack", f"pack-{pack[-20:].hex()}")
         try:
             with open(f"{base}.pack", "wb") as fh:
@@ -691,32 +682,6 @@ class _Session:
     def _clean(self, text: str) -> str:
         """Untrusted text (git's, the server's) as one safe line, without secrets."""
         return gitoutput.one_line(redact(text, self.secrets))
-
-
-class _BlobEntries:
-    """The blobs' pack entries, compressed on a worker thread while the main one waits on
-    the network (``ls-remote``, ``fetch``): zlib lets go of the GIL, so on a machine with a
-    spare core a first publish of many branches spends that waiting time compressing.  Pure
-    computation, no process or file: a publish interrupted meanwhile just drops it."""
-
-    def __init__(self, blobs: Mapping[str, bytes]) -> None:
-        self._entries: dict[str, bytes] = {}
-        self._thread = threading.Thread(
-            target=self._compress, args=(dict(blobs),), name="skrender-publish-pack", daemon=True
-        )
-        self._thread.start()
-
-    def _compress(self, blobs: Mapping[str, bytes]) -> None:
-        try:
-            for oid, content in blobs.items():
-                self._entries[oid] = objects.pack_entry("blob", content)
-        except MemoryError:
-            pass  # the pack is then made without these: the main thread reports any error
-
-    def entries(self) -> Mapping[str, bytes]:
-        """Those compressed (every one, unless the worker ran out of memory)."""
-        self._thread.join()
-        return self._entries
 
 
 def _directories_needed(items: Sequence[_Item]) -> set[tuple[bytes, ...]]:
