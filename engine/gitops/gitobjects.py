@@ -1,8 +1,9 @@
 """git's object formats and naming rules, computed in Python: no git process per object.
 
 Blob, tree and commit ids are the SHA-1 of ``<type> <size>\\0<content>``; a pack is those
-objects zlib-compressed behind a small header.  Publishing a thousand branches builds every
-tree here and hands git one pack, instead of a handful of git processes per branch.
+objects zlib-compressed behind a small header, its index their sorted ids and offsets.
+Publishing a thousand branches builds every tree here and hands git one pack with its index,
+instead of a handful of git processes per branch.
 
 The naming rules mirror git's own (``refs.c: check_refname_format`` with the extra rules of
 ``git check-ref-format --branch``; ``read-cache.c: verify_path`` with ``core.protectNTFS`` and
@@ -12,6 +13,7 @@ The naming rules mirror git's own (``refs.c: check_refname_format`` with the ext
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 import struct
 import zlib
@@ -237,13 +239,6 @@ def encode_commit(
     return ("\n".join(lines) + "\n\n" + message).encode("utf-8", "surrogateescape")
 
 
-def encode_pack(objects: Iterable[tuple[str, bytes]]) -> bytes:
-    """A version-2 pack of whole (undeltified) objects: ``(kind, content)`` each."""
-    chunks = [_pack_entry(kind, content) for kind, content in objects]
-    body = b"".join([b"PACK", struct.pack(">II", 2, len(chunks)), *chunks])
-    return body + hashlib.sha1(body, usedforsecurity=False).digest()
-
-
 def encode_indexed_pack(objects: Mapping[str, tuple[str, bytes]]) -> tuple[bytes, bytes]:
     """A pack of ``objects`` (id -> (kind, content), whole objects) and its version-2 index,
     byte for byte what ``git index-pack`` would write for that pack: git reads objects from
@@ -266,8 +261,8 @@ def _pack_entry(kind: str, content: bytes) -> bytes:
 
     Level 1: ``git push`` sends this compressed data as it is, and on rendered manifests
     git's default level 6 saves ~3% of the bytes for ~30% more CPU.  Objects under
-    :data:`_STORED_BELOW` bytes (most trees: names and binary ids) are stored: deflate
-    would save a few bytes for four times the CPU (its set-up dominates)."""
+    :data:`_STORED_BELOW` bytes (a tree of a few entries: names and binary ids) are stored:
+    deflate would save a few bytes for four times the CPU (its set-up dominates)."""
     size = len(content)
     byte = (_TYPE_CODES[kind] << 4) | (size & 0x0F)
     size >>= 4
@@ -284,13 +279,10 @@ def _pack_index(located: list[tuple[bytes, int, int]], pack_checksum: bytes) -> 
     """The ``.idx`` (version 2) of a pack: ids sorted with a first-byte fan-out, then each
     id's CRC-32 and offset (offsets past 2 GiB in a table of 64-bit ones)."""
     located.sort()
-    fanout = [0] * 256
+    per_first_byte = [0] * 256
     for raw, _, _ in located:
-        fanout[raw[0]] += 1
-    total = 0
-    for byte in range(256):
-        total += fanout[byte]
-        fanout[byte] = total
+        per_first_byte[raw[0]] += 1
+    fanout = list(itertools.accumulate(per_first_byte))  # ids whose first byte is <= each
     small: list[int] = []
     large: list[int] = []
     for _, _, offset in located:

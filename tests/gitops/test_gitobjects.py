@@ -60,7 +60,8 @@ def test_pack_of_new_objects_is_read_by_git(tmp_path: Path, git_env: dict[str, s
     ident = "A U Thor <a@example.com> 1600000000 +0000"
     commit_content = objects.encode_commit(tree, None, ident, ident, "msg\n\nbody\n")
     commit = objects.object_id("commit", commit_content)
-    pack = objects.encode_pack([("blob", big), ("tree", tree_content), ("commit", commit_content)])
+    new = {blob: ("blob", big), tree: ("tree", tree_content), commit: ("commit", commit_content)}
+    pack, _ = objects.encode_indexed_pack(new)
     git(git_env, "--git-dir", repo, "index-pack", "--stdin", "--strict", stdin=pack)
     assert git(git_env, "--git-dir", repo, "cat-file", "-t", commit).strip() == "commit"
     git(git_env, "--git-dir", repo, "update-ref", "refs/heads/main", commit)
