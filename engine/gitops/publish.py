@@ -573,8 +573,9 @@ class _Session:
         return lost, again
 
     def _write_pack(self, branches: Sequence[_Branch]) -> None:
-        """Hand git the new objects of ``branches`` as one pack, its index written here too
-        (``index-pack`` would inflate and hash every object once more, for nothing)."""
+        """Hand git the new objects of ``branches`` as one pack, its index written here too:
+        ``index-pack`` would inflate and hash every object once more, for nothing (the
+        server's ``index-pack`` hashes what it receives, whatever ids this index claims)."""
         wanted: dict[str, tuple[str, bytes]] = {}
         for branch in branches:
             for oid, kind, content in self._objects_of(branch):
