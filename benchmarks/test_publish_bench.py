@@ -224,7 +224,7 @@ def test_first_publish_of_1000_branches_vs_one(
     Over ``git://`` each of the two round trips (``ls-remote``, ``push``) waits ~40 ms on
     loopback whatever the size: git writes a request in several small packets and the
     second waits for the server's delayed ACK.  That is ~80 ms of the ~120 ms one-branch
-    publish (0.066 s to a local path), and the same 80 ms in the 1,000-branch one."""
+    publish (0.05 s to a local path), and the same 80 ms in the 1,000-branch one."""
     many = _targets(SERVICES * len(ENVIRONMENTS), "v1")
     # Fresh repositories made before the clock starts: `git init` is no part of publishing.
     fresh = {size: [daemon()[0] for _ in range(FIRST_ROUNDS + 1)] for size in (1, len(many))}
