@@ -1,8 +1,11 @@
 """``skrender bulk``: render (and publish) every service x environment of a monorepo.
 
-Progress goes to stderr: a bar on a terminal, one plain line per render otherwise (CI logs);
-a summary table and every failure at the end.  Exit 0 when every render succeeded, 1 when
-any failed.  The work is :func:`engine.gitops.bulk.run_bulk`.
+Progress goes to stderr: a bar on a terminal, one plain line per render otherwise (CI logs),
+each with the time elapsed and an estimate of the time left; a summary table, the counts
+(rendered / changed / unchanged / published / failed), the time per phase and every failure
+at the end.  ``--dry-run`` prints on stdout the diff of every branch (or file) that would
+change.  Exit 0 when every render succeeded, 1 when any failed; with ``--check``, 2 when all
+succeeded and something would change.  The work is :func:`engine.gitops.bulk.run_bulk`.
 """
 
 from __future__ import annotations
@@ -10,7 +13,12 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Any, TextIO
+import time
+from collections.abc import Callable
+from typing import Any, BinaryIO, TextIO
+
+# --check: every render succeeded and at least one branch (or file) would change.
+EXIT_WOULD_CHANGE = 2
 
 
 def command() -> Any:
@@ -57,8 +65,26 @@ def command() -> Any:
             Flag(
                 "changed-since", metavar="REV", usage="only services whose inputs changed since REV"
             ),
-            Flag("shard", metavar="K/N", usage="render shard K of N"),
+            Flag(
+                "shard",
+                metavar="K/N",
+                usage="render shard K of N (auto/N: K from a Kubernetes Indexed Job's "
+                "JOB_COMPLETION_INDEX + 1)",
+            ),
             Flag("publish", kind=BOOL, default=False, usage="commit each render to a branch"),
+            Flag(
+                "dry-run",
+                kind=BOOL,
+                default=False,
+                usage="write and push nothing: print the diff of each branch (with --publish) "
+                "or output file that would change",
+            ),
+            Flag(
+                "check",
+                kind=BOOL,
+                default=False,
+                usage="like --dry-run without the diffs; exit 2 when anything would change",
+            ),
             Flag("repo", usage="manifest repository for --publish"),
             Flag("branch-template", usage="branch per render (default: {service}/{environment})"),
             Flag(
@@ -74,17 +100,51 @@ def command() -> Any:
 
 
 def run(args: Any) -> int:
-    """Run the bulk render; 0 when every render succeeded, 1 otherwise."""
+    """Run the bulk render; 0 when every render succeeded, 1 otherwise (``--check``: 2 when
+    they all succeeded and something would change)."""
     import gc
 
     gc.enable()  # a long run: cycles must be collected (cli.main disables it for short commands)
-    from engine.commands import _flags
-    from engine.gitops import bulk, kcache
-    from engine.gitops.services import DEFAULT_BRANCH_TEMPLATE
+    from engine.gitops import bulk
 
+    started = time.perf_counter()
+    if args.dry_run and args.report == "-":
+        from engine.core.errors import UsageError
+
+        raise UsageError("--dry-run prints its diffs on stdout: give --report a file")
     cwd = os.getcwd()
     config = _load_config(args, cwd)
     environments = _environments(args, config)
+    selected = _select(args, config, environments, cwd)
+    if args.list:
+        for service in selected:
+            sys.stdout.write(f"{service.name}\t{service.directory}\n")
+        return 0
+    options = _options(args, config, environments, selected)
+    discovered = time.perf_counter() - started
+    display = Progress(sys.stderr, _progress_mode(args.progress, sys.stderr))
+    result = bulk.run_bulk(options, display.update)
+    result.phases = {"discover": discovered, **result.phases}
+    result.seconds += discovered
+    display.finish()
+    if args.dry_run:
+        write_diffs(sys.stdout.buffer, result)
+    # a dry run writes nothing it was not asked to: a report only with --report
+    default_report = os.path.join(options.out_dir, "report.json")
+    report = args.report or (None if options.dry_run else default_report)
+    if report is not None:
+        _write_report(report, result.as_json(), sys.stdout)
+    print_summary(sys.stderr, result)
+    if result.failed:
+        return 1
+    return EXIT_WOULD_CHANGE if args.check and result.changed else 0
+
+
+def _select(args: Any, config: Any, environments: tuple[Any, ...], cwd: str) -> list[Any]:
+    """The services to render: discovered (or globbed), excluded, sharded, changed."""
+    from engine.commands import _flags
+    from engine.gitops import bulk
+
     roots = args.args or ["."]
     selected = bulk.discover_services(
         roots,
@@ -93,21 +153,24 @@ def run(args: Any) -> int:
         base=_config_base(args, cwd) if not args.args else None,
     )
     if args.shard:
-        index, count = bulk.parse_shard(args.shard)
+        index, count = bulk.parse_shard(args.shard, os.environ)
         selected = bulk.shard(selected, index, count)
     if args.changed_since:
         changed = bulk.changed_paths(roots[0], args.changed_since)
         selected = bulk.select_changed(selected, environments, changed, _flags.parse_render_request)
-    if args.list:
-        for service in selected:
-            sys.stdout.write(f"{service.name}\t{service.directory}\n")
-        return 0
+    return selected
+
+
+def _options(args: Any, config: Any, environments: tuple[Any, ...], selected: list[Any]) -> Any:
+    from engine.commands import _flags
+    from engine.core.errors import UsageError
+    from engine.gitops import bulk, kcache
+    from engine.gitops.services import DEFAULT_BRANCH_TEMPLATE
+
     repo = args.repo or config.publish_repo
     if args.publish and not repo:
-        from engine.core.errors import UsageError
-
         raise UsageError("--publish needs --repo (or publish.repo in the bulk config)")
-    options = bulk.BulkOptions(
+    return bulk.BulkOptions(
         services=tuple(selected),
         environments=environments,
         out_dir=os.path.abspath(args.out),
@@ -117,14 +180,9 @@ def run(args: Any) -> int:
         publish_repo=repo if args.publish else None,
         branch_template=args.branch_template or config.branch_template or DEFAULT_BRANCH_TEMPLATE,
         publish_path=config.publish_path,
+        dry_run=args.dry_run or args.check,
+        diff=args.dry_run,  # --check alone needs no diff (nor the old manifests)
     )
-    display = Progress(sys.stderr, _progress_mode(args.progress, sys.stderr))
-    result = bulk.run_bulk(options, display.update)
-    display.finish()
-    report = args.report or os.path.join(options.out_dir, "report.json")
-    _write_report(report, result.as_json(), sys.stdout)
-    print_summary(sys.stderr, result)
-    return 1 if result.failed else 0
 
 
 def _config_base(args: Any, cwd: str) -> str:
@@ -173,29 +231,35 @@ def _progress_mode(requested: str, stream: TextIO) -> str:
 
 
 class Progress:
-    """A one-line bar redrawn in place (terminal) or one line per finished render (CI)."""
+    """A one-line bar redrawn in place (terminal) or one line per finished render (CI), each
+    with the time elapsed and the time left at the mean rate so far."""
 
-    def __init__(self, stream: TextIO, mode: str) -> None:
+    def __init__(
+        self, stream: TextIO, mode: str, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.stream = stream
         self.mode = mode
         self.failed = 0
+        self._clock = clock
+        self._start = clock()
 
     def update(self, outcome: Any, done: int, total: int) -> None:
         """Called after each render."""
         if outcome.status != "ok":
             self.failed += 1
+        timing = timing_text(self._clock() - self._start, done, total)
         if self.mode == "plain":
             status = "ok" if outcome.status == "ok" else "FAILED"
             self.stream.write(
                 f"[{done}/{total}] {outcome.service} {outcome.environment}: {status} "
-                f"({outcome.seconds:.2f}s)\n"
+                f"({outcome.seconds:.2f}s)  {timing}\n"
             )
         elif self.mode == "bar":
             width = 30
             filled = width * done // max(total, 1)
             self.stream.write(
-                f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}"
-                f"  failed {self.failed}  {outcome.service}/{outcome.environment}"[:120].ljust(120)
+                f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}  failed "
+                f"{self.failed}  {timing}  {outcome.service}/{outcome.environment}"[:120].ljust(120)
             )
         self.stream.flush()
 
@@ -206,24 +270,80 @@ class Progress:
             self.stream.flush()
 
 
+def eta_seconds(elapsed: float, done: int, total: int) -> float | None:
+    """Seconds left at the mean rate so far; None before the first render is done."""
+    if done <= 0:
+        return None
+    return max(0.0, elapsed / done * (total - done))
+
+
+def timing_text(elapsed: float, done: int, total: int) -> str:
+    """``elapsed 0:12  eta 1:03`` (``eta -`` while nothing is done)."""
+    eta = eta_seconds(elapsed, done, total)
+    return f"elapsed {format_duration(elapsed)}  eta {'-' if eta is None else format_duration(eta)}"
+
+
+def format_duration(seconds: float) -> str:
+    """``m:ss``, or ``h:mm:ss`` from an hour on (whole seconds, rounded)."""
+    whole = int(seconds + 0.5)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
 def print_summary(stream: TextIO, result: Any) -> None:
-    """A table per environment (ok / failed / seconds), the cache counts, every failure."""
+    """A table per environment (ok / failed / changed / seconds), the counts, the time per
+    phase, the cache counts, what would change (dry run) and every failure."""
     per_env: dict[str, list[Any]] = {}
     for outcome in result.outcomes:
         per_env.setdefault(outcome.environment, []).append(outcome)
-    stream.write(f"{'environment':<20} {'ok':>6} {'failed':>7} {'render s':>9}\n")
+    stream.write(f"{'environment':<20} {'ok':>6} {'failed':>7} {'changed':>8} {'render s':>9}\n")
     for name, outcomes in per_env.items():
         failed = sum(1 for o in outcomes if o.status != "ok")
+        changed = sum(1 for o in outcomes if o.changed)
         seconds = sum(o.seconds for o in outcomes)
-        stream.write(f"{name:<20} {len(outcomes) - failed:>6} {failed:>7} {seconds:>9.2f}\n")
+        stream.write(
+            f"{name:<20} {len(outcomes) - failed:>6} {failed:>7} {changed:>8} {seconds:>9.2f}\n"
+        )
     cache = result.cache
     stream.write(
         f"{len(result.outcomes)} renders in {result.seconds:.2f}s; kustomize cache: "
         f"{cache.get('hits', 0)} hits, {cache.get('misses', 0)} misses, "
         f"{cache.get('uncacheable', 0)} uncacheable\n"
     )
+    counts = result.counts()
+    verb = "would change" if result.dry_run else "changed"
+    stream.write(
+        f"rendered {counts['rendered']}, {verb} {counts['changed']}, unchanged "
+        f"{counts['unchanged']}, published {counts['published']}, failed {counts['failed']}"
+        f"{' (dry run: nothing written or pushed)' if result.dry_run else ''}\n"
+    )
+    phases = ", ".join(f"{name} {seconds:.2f}s" for name, seconds in result.phases.items())
+    stream.write(f"phases: {phases}\n")
+    if result.dry_run:
+        for outcome in result.changed:
+            stream.write(f"would change: {changed_name(outcome)}\n")
     for outcome in result.failed:
         stream.write(f"FAILED {outcome.service} {outcome.environment}: {one_line(outcome.error)}\n")
+    stream.flush()
+
+
+def changed_name(outcome: Any) -> str:
+    """What a change is to: the branch when publishing, else ``service/environment``."""
+    if outcome.publish is not None:
+        return str(outcome.publish["branch"])
+    return f"{outcome.service}/{outcome.environment}"
+
+
+def write_diffs(stream: BinaryIO, result: Any) -> None:
+    """Every dry-run diff, each branch's under a ``# branch NAME`` line (``git apply`` and
+    ``patch`` skip such lines)."""
+    for outcome in result.changed:
+        if not outcome.diff:
+            continue
+        if outcome.publish is not None:
+            stream.write(f"# branch {outcome.publish['branch']}\n".encode())
+        stream.write(outcome.diff)
     stream.flush()
 
 

@@ -77,6 +77,10 @@ class BulkOptions:
     publish_path: str = ""
     env: Mapping[str, str] | None = None  # None: os.environ
     share_git: bool = True
+    # Dry run: render, then compare with the branches (with publish_repo) or with the files in
+    # out_dir, writing and pushing nothing; ``diff`` also computes each change's diff.
+    dry_run: bool = False
+    diff: bool = True
 
 
 @dataclass
@@ -94,6 +98,11 @@ class RenderOutcome:
     error: str = ""
     exit_code: int = 0
     publish: dict[str, Any] | None = None
+    # Whether the output changed: with publishing, the branch (would have) moved; without,
+    # the file in OUT differs from the previous run's.  None when unknown (a failed render).
+    changed: bool | None = None
+    rendered: bool = False  # a manifest came out (publishing it may still have failed)
+    diff: bytes = field(default=b"", repr=False)  # dry run: what publishing would change
 
     def as_json(self) -> dict[str, Any]:
         """The report entry."""
@@ -114,6 +123,8 @@ class RenderOutcome:
             entry["exit_code"] = self.exit_code
         if self.publish is not None:
             entry["publish"] = self.publish
+        if self.changed is not None:
+            entry["changed"] = self.changed
         return entry
 
 
@@ -124,11 +135,30 @@ class BulkResult:
     outcomes: list[RenderOutcome]
     seconds: float
     cache: dict[str, int] = field(default_factory=dict)
+    # Seconds per phase, in order: discover (the command's), render, publish or compare.
+    phases: dict[str, float] = field(default_factory=dict)
+    dry_run: bool = False
 
     @property
     def failed(self) -> list[RenderOutcome]:
         """The renders that failed."""
         return [o for o in self.outcomes if o.status != "ok"]
+
+    @property
+    def changed(self) -> list[RenderOutcome]:
+        """The renders whose output (or branch) changed, or would in a dry run."""
+        return [o for o in self.outcomes if o.changed]
+
+    def counts(self) -> dict[str, int]:
+        """rendered (a manifest came out, even if publishing it failed), failed, changed,
+        unchanged (the last two where known) and published (a new commit pushed)."""
+        return {
+            "rendered": sum(1 for o in self.outcomes if o.rendered),
+            "failed": len(self.failed),
+            "changed": len(self.changed),
+            "unchanged": sum(1 for o in self.outcomes if o.changed is False),
+            "published": sum(1 for o in self.outcomes if o.publish and o.publish.get("commit")),
+        }
 
     def as_json(self) -> dict[str, Any]:
         """The machine-readable report."""
@@ -138,9 +168,11 @@ class BulkResult:
             "summary": {
                 "total": len(self.outcomes),
                 "ok": len(self.outcomes) - len(self.failed),
-                "failed": len(self.failed),
                 "seconds": round(self.seconds, 3),
                 "kustomize_cache": self.cache,
+                **self.counts(),
+                "dry_run": self.dry_run,
+                "phases": {name: round(s, 3) for name, s in self.phases.items()},
             },
         }
 
@@ -285,16 +317,52 @@ def discover_services(
     return services.find_services(roots or (".",), config_name=filename, exclude=exclude)
 
 
-def parse_shard(spec: str) -> tuple[int, int]:
-    """``K/N`` (1 <= K <= N) from ``--shard``."""
+# The shard index a Kubernetes Indexed Job gives each pod (0-based); GitHub Actions matrix
+# values are named by the workflow, so there the workflow passes ``--shard K/N`` itself.
+SHARD_INDEX_VARIABLE = "JOB_COMPLETION_INDEX"
+
+
+def parse_shard(spec: str, env: Mapping[str, str] | None = None) -> tuple[int, int]:
+    """``K/N`` (1 <= K <= N) from ``--shard``; ``auto/N`` takes K from ``JOB_COMPLETION_INDEX``
+    + 1 (a Kubernetes Indexed Job's completion index)."""
     index, slash, count = spec.partition("/")
+    if index == "auto":
+        return _auto_shard(spec, count if slash else "", os.environ if env is None else env)
     try:
         k, n = int(index), int(count)
     except ValueError:
         k = n = 0
     if not slash or n < 1 or not 1 <= k <= n:
-        raise UsageError(f'invalid argument "{spec}" for "--shard" flag: expected K/N, 1<=K<=N')
+        raise UsageError(
+            f'invalid argument "{spec}" for "--shard" flag: expected K/N, 1<=K<=N, or auto/N'
+        )
     return k, n
+
+
+def _auto_shard(spec: str, count: str, env: Mapping[str, str]) -> tuple[int, int]:
+    flag = f'invalid argument "{spec}" for "--shard" flag'
+    try:
+        n = int(count)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise UsageError(f"{flag}: auto needs the shard count: auto/N (N >= 1)")
+    raw = env.get(SHARD_INDEX_VARIABLE)
+    if raw is None:
+        raise UsageError(
+            f"{flag}: {SHARD_INDEX_VARIABLE} is not set (a Kubernetes Indexed Job sets it; "
+            "elsewhere pass the shard: --shard K/N)"
+        )
+    try:
+        index = int(raw.strip())
+    except ValueError:
+        index = -1
+    if not 0 <= index < n:
+        raise UsageError(
+            f"{flag}: {SHARD_INDEX_VARIABLE}={raw.strip()[:40]!r} is not an index below {n} "
+            "(it counts from 0; the Job's completions must equal N)"
+        )
+    return index + 1, n
 
 
 def shard(services: Sequence[Service], index: int, count: int) -> list[Service]:
@@ -472,12 +540,15 @@ def render_request(
     base_env: Mapping[str, str] | None = None,
 ) -> Any:
     """The RenderRequest `skrender render <environment args>` builds in the service directory."""
-    env = service_env(service, base_env)
     try:
+        env = service_env(service, base_env)
         return parse_request(environment.render_args(), service.directory, env)
     except UsageError as exc:
         first = str(exc).splitlines()[0]
         raise UsageError(f"environment {environment.name}: {first}") from None
+    except SkrenderError as exc:  # e.g. a skaffold.env or flag value that cannot be read
+        exc.args = (f"environment {environment.name}: {exc}",)  # same class and exit code
+        raise
 
 
 def _has_flag(args: Sequence[str], names: Sequence[str]) -> bool:
@@ -719,43 +790,79 @@ def run_bulk(options: BulkOptions, progress: ProgressCallback | None = None) -> 
 
     Each manifest is written atomically to ``<out>/<service>/<environment>/manifest.yaml`` as
     soon as it is rendered (a failed render leaves the previous file untouched) and, with
-    ``publish_repo``, committed to its branch.  ``progress(outcome, done, total)`` is called
-    after each render, in the calling thread.
+    ``publish_repo``, committed to its branch.  With ``dry_run`` renders go to a private
+    scratch directory instead, and are compared with their branches (or, without
+    ``publish_repo``, with the files in ``out``): nothing is written or pushed.
+    ``progress(outcome, done, total)`` is called after each render, in the calling thread.
 
     The Python part of rendering is CPU-bound, so with several CPUs the services are split
     between forked worker processes (a service's environments stay together, sharing its
     parsed config and git answers); each runs renders on threads, and one semaphore shared
     by all bounds concurrent kustomize builds to ``jobs``.
     """
+    start = time.perf_counter()
+    if options.publish_repo:
+        publish_target(options, "service", "environment")  # a bad template fails up front
+    tasks = [(s, e) for s in options.services for e in options.environments]
+    outcomes = [RenderOutcome(s.name, e.name) for s, e in tasks]
+    phases: dict[str, float] = {}
+    with _render_dir(options) as render_options:
+        stats = _render_all(render_options, tasks, outcomes, progress)
+        phases["render"] = time.perf_counter() - start
+        if options.dry_run:
+            _compare_all(tasks, outcomes, options)
+            phases["compare"] = time.perf_counter() - start - phases["render"]
+    if options.publish_repo and not options.dry_run:
+        _publish_all(tasks, outcomes, options)
+        phases["publish"] = time.perf_counter() - start - phases["render"]
+    return BulkResult(outcomes, time.perf_counter() - start, stats, phases, options.dry_run)
+
+
+def _render_all(
+    options: BulkOptions,
+    tasks: Sequence[tuple[Service, Environment]],
+    outcomes: list[RenderOutcome],
+    progress: ProgressCallback | None,
+) -> dict[str, int]:
+    """Render every task into ``outcomes``; the kustomize cache counts."""
     import multiprocessing
 
     from engine.gitops import kcache
 
-    start = time.perf_counter()
-    if options.publish_repo:
-        publish_target(options, "service", "environment")  # a bad template fails up front
     jobs = options.jobs or os.cpu_count() or 1
     if options.share_git:
         prime_git(options.services, lambda s: service_env(s, options.env))
-    tasks = [(s, e) for s in options.services for e in options.environments]
-    outcomes = [RenderOutcome(s.name, e.name) for s, e in tasks]
     processes = min(os.cpu_count() or 1, len(options.services))
     methods = multiprocessing.get_all_start_methods()
     with _parse_store(options.cache_dir):
         if processes > 1 and len(tasks) >= 8 and "fork" in methods:
             _preload()
-            stats = _run_forked(options, tasks, outcomes, jobs, processes, progress)
-        else:
-            cache = kcache.KustomizeCache(options.cache_dir, jobs=jobs)
-            _run_threads(options, tasks, outcomes, range(len(tasks)), cache, jobs, progress)
-            stats = {
-                "hits": cache.stats.hits,
-                "misses": cache.stats.misses,
-                "uncacheable": cache.stats.uncacheable,
-            }
-    if options.publish_repo:
-        _publish_all(tasks, outcomes, options)
-    return BulkResult(outcomes, time.perf_counter() - start, stats)
+            return _run_forked(options, tasks, outcomes, jobs, processes, progress)
+        cache = kcache.KustomizeCache(options.cache_dir, jobs=jobs)
+        _run_threads(options, tasks, outcomes, range(len(tasks)), cache, jobs, progress)
+        return {
+            "hits": cache.stats.hits,
+            "misses": cache.stats.misses,
+            "uncacheable": cache.stats.uncacheable,
+        }
+
+
+@contextlib.contextmanager
+def _render_dir(options: BulkOptions) -> Iterator[BulkOptions]:
+    """The options to render with: as given, or for a dry run aimed at a private scratch
+    directory (removed afterwards, SIGKILL included: :mod:`engine.gitops.scratch`)."""
+    import dataclasses
+
+    from engine.gitops.scratch import ScratchDir
+
+    if not options.dry_run:
+        yield options
+        return
+    scratch = ScratchDir("skrender-dry-run")
+    try:
+        yield dataclasses.replace(options, out_dir=os.path.join(scratch.path, "out"))
+    finally:
+        scratch.close()
 
 
 @contextlib.contextmanager
@@ -955,10 +1062,12 @@ def _render_one(
         os.makedirs(target, exist_ok=True)
         data = result.text.encode("utf-8", "surrogateescape")
         del result
-        if _read_or_none(path) != data:  # unchanged output: no rewrite
+        outcome.changed = _read_or_none(path) != data
+        if outcome.changed:  # unchanged output: no rewrite
             write_output(path, data)
         outcome.output = path
         outcome.status = "ok"
+        outcome.rendered = True
     except SkrenderError as exc:
         outcome.status = "failed"
         outcome.error = said_once(str(exc))  # the report says each line once
@@ -1028,6 +1137,7 @@ def _publish_all(
         if result.error is not None:
             _publish_failed(outcome, result.error, 1)
         else:
+            outcome.changed = result.changed
             outcome.publish = {
                 "branch": result.branch,
                 "commit": result.commit,
@@ -1037,6 +1147,75 @@ def _publish_all(
 
 def _publish_failed(outcome: RenderOutcome, error: str, exit_code: int) -> None:
     outcome.status, outcome.error, outcome.exit_code = "failed", error, exit_code
+    outcome.changed = None
+
+
+# --- dry run --------------------------------------------------------------------------------
+
+
+def _compare_all(
+    tasks: Sequence[tuple[Service, Environment]],
+    outcomes: list[RenderOutcome],
+    options: BulkOptions,
+) -> None:
+    """Set each rendered outcome's ``changed`` (and ``diff``) against what publishing or
+    writing would replace; the scratch output it was rendered to is forgotten."""
+    rendered = [
+        (service, environment, outcome)
+        for (service, environment), outcome in zip(tasks, outcomes, strict=True)
+        if outcome.status == "ok" and outcome.output
+    ]
+    if options.publish_repo:
+        _compare_with_branches(rendered, options)
+    else:
+        _compare_with_out(rendered, options)
+    for _, _, outcome in rendered:
+        outcome.output = ""  # the scratch file is gone: nothing was written
+
+
+def _compare_with_branches(
+    rendered: Sequence[tuple[Service, Environment, RenderOutcome]], options: BulkOptions
+) -> None:
+    from engine.gitops import branchread
+
+    assert options.publish_repo is not None
+    files = []
+    for service, environment, outcome in rendered:
+        branch, path = publish_target(options, service.name, environment.name)
+        inside = "/".join(p for p in (*path.split("/"), MANIFEST_NAME) if p not in ("", "."))
+        files.append(branchread.RenderedFile(branch, inside, outcome.output))
+    try:
+        changes = branchread.compare(
+            options.publish_repo, files, diff=options.diff, env=options.env
+        )
+    except SkrenderError as exc:
+        for _, _, outcome in rendered:
+            _publish_failed(outcome, str(exc), exc.exit_code)
+        return
+    for (_, _, outcome), file, change in zip(rendered, files, changes, strict=True):
+        if change.error is not None:
+            _publish_failed(outcome, change.error, 1)
+            continue
+        outcome.changed, outcome.diff = change.changed, change.diff
+        outcome.publish = {"branch": file.branch, "commit": None, "changed": change.changed}
+
+
+def _compare_with_out(
+    rendered: Sequence[tuple[Service, Environment, RenderOutcome]], options: BulkOptions
+) -> None:
+    from engine.gitops import gitdiff, gitobjects
+
+    for service, environment, outcome in rendered:
+        new = _read_or_none(outcome.output) or b""
+        old = _read_or_none(
+            os.path.join(options.out_dir, service.name, environment.name, MANIFEST_NAME)
+        )
+        outcome.changed = old != new
+        if outcome.changed and options.diff:
+            label = f"{service.name}/{environment.name}/{MANIFEST_NAME}"
+            old_id = gitobjects.object_id("blob", old) if old is not None else ""
+            new_id = gitobjects.object_id("blob", new)
+            outcome.diff = gitdiff.file_diff(label, old, new, old_id, new_id)
 
 
 def publish_target(options: BulkOptions, service: str, environment: str) -> tuple[str, str]:
