@@ -147,7 +147,7 @@ SERVER_STORAGE = Path(os.environ.get("SKRENDER_BENCH_SERVER_DIR", "/dev/shm"))
 @pytest.fixture(scope="module")
 def daemon(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """A loopback ``git daemon`` accepting pushes (this benchmark's own); yields a function
-    making a fresh empty repository (its URL and its directory)."""
+    making a fresh empty repository and returning its URL."""
     base = tmp_path_factory.mktemp("publish-bench-daemon")
     storage = SERVER_STORAGE if os.access(SERVER_STORAGE, os.W_OK) else base
     root = Path(tempfile.mkdtemp(prefix="skrender-publish-bench-", dir=storage))
@@ -161,11 +161,11 @@ def daemon(tmp_path_factory: pytest.TempPathFactory) -> Any:
         assert _wait_for_port(port, process), "git daemon did not start"
         names = iter(range(1_000_000))
 
-        def create() -> tuple[str, Path]:
-            path = root / f"r{next(names)}.git"
-            subprocess.run(["git", "init", "--quiet", "--bare", str(path)], check=True,
+        def create() -> str:
+            name = f"r{next(names)}.git"
+            subprocess.run(["git", "init", "--quiet", "--bare", str(root / name)], check=True,
                            env=server_env(base))  # fmt: skip
-            return f"git://127.0.0.1:{port}/{path.name}", path
+            return f"git://127.0.0.1:{port}/{name}"
 
         yield create
     finally:
@@ -197,9 +197,9 @@ def _targets(count: int, revision: str) -> list[Target]:
 
 @pytest.mark.integration
 def test_republishing_1000_unchanged_branches(
-    benchmark: Any, daemon: Callable[[], tuple[str, Path]], git_env: dict[str, str]
+    benchmark: Any, daemon: Callable[[], str], git_env: dict[str, str]
 ) -> None:
-    url, _ = daemon()
+    url = daemon()
     targets = _targets(SERVICES * len(ENVIRONMENTS), "v1")
     assert all(r.changed for r in publish_many(repo=url, targets=targets, env=git_env))
 
@@ -217,7 +217,7 @@ def test_republishing_1000_unchanged_branches(
 
 @pytest.mark.integration
 def test_first_publish_of_1000_branches_vs_one(
-    benchmark: Any, daemon: Callable[[], tuple[str, Path]], git_env: dict[str, str]
+    benchmark: Any, daemon: Callable[[], str], git_env: dict[str, str], tmp_path: Path
 ) -> None:
     """A first publish of 1,000 branches against one of a single branch.
 
@@ -227,7 +227,7 @@ def test_first_publish_of_1000_branches_vs_one(
     publish (0.05 s to a local path), and the same 80 ms in the 1,000-branch one."""
     many = _targets(SERVICES * len(ENVIRONMENTS), "v1")
     # Fresh repositories made before the clock starts: `git init` is no part of publishing.
-    fresh = {size: [daemon()[0] for _ in range(FIRST_ROUNDS + 1)] for size in (1, len(many))}
+    fresh = {size: [daemon() for _ in range(FIRST_ROUNDS + 1)] for size in (1, len(many))}
 
     def publish_all() -> None:
         results = publish_many(repo=fresh[len(many)].pop(), targets=many, env=git_env)
@@ -240,7 +240,7 @@ def test_first_publish_of_1000_branches_vs_one(
     load_before = os.getloadavg()[0]
     all_s, one_s = interleaved_medians(publish_all, publish_one, FIRST_ROUNDS)
     load = max(load_before, os.getloadavg()[0])  # the machine may be shared: say how busy
-    floor_s = _plain_git_push_seconds(daemon, git_env)
+    floor_s = _plain_git_push_seconds(daemon, git_env, tmp_path / "built.git")
     benchmark.extra_info.update(
         first_1000_s=all_s, first_one_s=one_s, plain_git_push_1000_s=floor_s, load_avg_1min=load
     )
@@ -253,15 +253,15 @@ def test_first_publish_of_1000_branches_vs_one(
 
 
 def _plain_git_push_seconds(
-    daemon: Callable[[], tuple[str, Path]], git_env: dict[str, str]
+    daemon: Callable[[], str], git_env: dict[str, str], source: Path
 ) -> float:
     """The server's share, for the record: ``git push --atomic`` of 1,000 branches already
-    built (from one of the benchmark's repositories) to a fresh one, median of 3."""
-    _, source = daemon()
+    built (in the local repository ``source``) to a fresh one, median of 3."""
+    subprocess.run(["git", "init", "--quiet", "--bare", str(source)], env=git_env, check=True)
     targets = _targets(SERVICES * len(ENVIRONMENTS), "v1")
     assert all(r.changed for r in publish_many(repo=str(source), targets=targets, env=git_env))
 
-    fresh = [daemon()[0] for _ in range(3)]
+    fresh = [daemon() for _ in range(3)]
 
     def push() -> None:
         argv = ["git", f"--git-dir={source}", "push", "--quiet", "--atomic", fresh.pop(),
