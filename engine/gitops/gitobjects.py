@@ -1,8 +1,9 @@
 """git's object formats and naming rules, computed in Python: no git process per object.
 
 Blob, tree and commit ids are the SHA-1 of ``<type> <size>\\0<content>``; a pack is those
-objects zlib-compressed behind a small header.  Publishing a thousand branches builds every
-tree here and hands git one pack, instead of a handful of git processes per branch.
+objects zlib-compressed behind a small header, its index their sorted ids and offsets.
+Publishing a thousand branches builds every tree here and hands git one pack with its index,
+instead of a handful of git processes per branch.
 
 The naming rules mirror git's own (``refs.c: check_refname_format`` with the extra rules of
 ``git check-ref-format --branch``; ``read-cache.c: verify_path`` with ``core.protectNTFS`` and
@@ -12,6 +13,7 @@ The naming rules mirror git's own (``refs.c: check_refname_format`` with the ext
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 import struct
 import zlib
@@ -23,6 +25,8 @@ TREE_MODE = b"40000"
 FILE_MODE = b"100644"
 
 _TYPE_CODES = {"commit": 1, "tree": 2, "blob": 3}
+# Objects this small are stored in a pack, not deflated (see _pack_entry).
+_STORED_BELOW = 100
 # refs.c: refname_disposition -- bytes a ref name component may not contain.
 _REF_FORBIDDEN = re.compile(r"[\x00-\x20~^:?*\[\\\x7f]")
 # path.c: next_hfs_char -- code points HFS+ ignores when comparing names.
@@ -119,7 +123,8 @@ def _is_ntfs_dotgit(name: str) -> bool:
 
 def _is_hfs_dotgit(name: str) -> bool:
     """path.c: is_hfs_dotgit -- ``.git`` once HFS+'s ignored code points are removed."""
-    kept = "".join(ch for ch in name if ord(ch) not in _HFS_IGNORED)
+    # Every ignored code point is outside ASCII: an ASCII name has none to remove.
+    kept = name if name.isascii() else "".join(c for c in name if ord(c) not in _HFS_IGNORED)
     return len(kept) == 4 and kept[0] == "." and kept[1:].lower() == "git"
 
 
@@ -234,19 +239,68 @@ def encode_commit(
     return ("\n".join(lines) + "\n\n" + message).encode("utf-8", "surrogateescape")
 
 
-def encode_pack(objects: Iterable[tuple[str, bytes]]) -> bytes:
-    """A version-2 pack of whole (undeltified) objects: ``(kind, content)`` each."""
-    items = list(objects)
-    chunks = [b"PACK", struct.pack(">II", 2, len(items))]
-    for kind, content in items:
-        size = len(content)
-        byte = (_TYPE_CODES[kind] << 4) | (size & 0x0F)
-        size >>= 4
-        header = bytearray()
-        while size:
-            header.append(byte | 0x80)
-            byte, size = size & 0x7F, size >> 7
-        header.append(byte)
-        chunks += [bytes(header), zlib.compress(content, 1)]
+def encode_indexed_pack(objects: Mapping[str, tuple[str, bytes]]) -> tuple[bytes, bytes]:
+    """A pack of ``objects`` (id -> (kind, content), whole objects) and its version-2 index,
+    byte for byte what ``git index-pack`` would write for that pack: git reads objects from
+    the pair without spending a process inflating and hashing every object again."""
+    chunks: list[bytes] = [b"PACK", struct.pack(">II", 2, len(objects))]
+    located: list[tuple[bytes, int, int]] = []  # (raw id, crc32 of the entry, offset)
+    offset = 12
+    for oid, (kind, content) in objects.items():
+        entry = _pack_entry(kind, content)
+        located.append((bytes.fromhex(oid), zlib.crc32(entry), offset))
+        chunks.append(entry)
+        offset += len(entry)
     body = b"".join(chunks)
+    checksum = hashlib.sha1(body, usedforsecurity=False).digest()
+    return body + checksum, _pack_index(located, checksum)
+
+
+def _pack_entry(kind: str, content: bytes) -> bytes:
+    """One object in a pack: type and size in a varint header, then the zlib stream.
+
+    Level 1: ``git push`` sends this compressed data as it is, and on rendered manifests
+    git's default level 6 saves ~3% of the bytes for ~30% more CPU.  Objects under
+    :data:`_STORED_BELOW` bytes (a tree of a few entries: names and binary ids) are stored:
+    deflate would save a few bytes for four times the CPU (its set-up dominates)."""
+    size = len(content)
+    byte = (_TYPE_CODES[kind] << 4) | (size & 0x0F)
+    size >>= 4
+    header = bytearray()
+    while size:
+        header.append(byte | 0x80)
+        byte, size = size & 0x7F, size >> 7
+    header.append(byte)
+    level = 0 if len(content) < _STORED_BELOW else 1
+    return bytes(header) + zlib.compress(content, level)
+
+
+def _pack_index(located: list[tuple[bytes, int, int]], pack_checksum: bytes) -> bytes:
+    """The ``.idx`` (version 2) of a pack: ids sorted with a first-byte fan-out, then each
+    id's CRC-32 and offset (offsets past 2 GiB in a table of 64-bit ones)."""
+    located.sort()
+    per_first_byte = [0] * 256
+    for raw, _, _ in located:
+        per_first_byte[raw[0]] += 1
+    fanout = list(itertools.accumulate(per_first_byte))  # ids whose first byte is <= each
+    small: list[int] = []
+    large: list[int] = []
+    for _, _, offset in located:
+        if offset < 0x80000000:
+            small.append(offset)
+        else:
+            small.append(0x80000000 | len(large))
+            large.append(offset)
+    count = len(located)
+    parts = [
+        b"\377tOc",
+        struct.pack(">I", 2),
+        struct.pack(">256I", *fanout),
+        b"".join(raw for raw, _, _ in located),
+        struct.pack(f">{count}I", *(crc for _, crc, _ in located)),
+        struct.pack(f">{count}I", *small),
+        struct.pack(f">{len(large)}Q", *large),
+        pack_checksum,
+    ]
+    body = b"".join(parts)
     return body + hashlib.sha1(body, usedforsecurity=False).digest()

@@ -179,3 +179,65 @@ def test_dry_run_over_git_daemon_reads_old_manifests_blob_lessly(
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert diff == shown.stdout
+
+
+def _example_git_config(
+    workflow_env: dict[str, Any], host_url: str, username: str
+) -> dict[str, str]:
+    """The examples' GIT_CONFIG_* credential helper, aimed at ``host_url`` instead of GitHub
+    (whose user name for a token is ``x-access-token``)."""
+    count = int(workflow_env["GIT_CONFIG_COUNT"])
+    config = {"GIT_CONFIG_COUNT": str(count)}
+    for i in range(count):
+        key = str(workflow_env[f"GIT_CONFIG_KEY_{i}"])
+        config[f"GIT_CONFIG_KEY_{i}"] = key.replace("https://github.com", host_url.rstrip("/"))
+        value = str(workflow_env[f"GIT_CONFIG_VALUE_{i}"])
+        config[f"GIT_CONFIG_VALUE_{i}"] = value.replace("x-access-token", username)
+    return config
+
+
+def _kubernetes_env(job: Any) -> dict[str, Any]:
+    (container,) = job["spec"]["template"]["spec"]["containers"]
+    return {e["name"]: e["value"] for e in container["env"] if "value" in e}
+
+
+def test_examples_pass_the_token_through_a_credential_helper_not_argv(
+    monorepo: Path,  # noqa: F811
+    tmp_path: Path,
+    git_http: GitServer,
+) -> None:
+    """Both examples publish with ``--repo`` free of credentials: the token comes from
+    MANIFEST_TOKEN through the GIT_CONFIG_* helper they set.  Run that helper, as written,
+    against a smart HTTP server with basic auth; git's trace shows no argv holding it."""
+    workflow = _load("github-actions.yaml")
+    job = _load("k8s-indexed-job.yaml")
+    for name, settings in (("actions", workflow["env"]), ("job", _kubernetes_env(job))):
+        repo = f"creds-{name}.git"
+        git_http.create(repo)
+        url = git_http.url + repo
+        trace = tmp_path / f"trace-{name}.json"
+        environ = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "HOME": str(tmp_path / "home"),
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "GIT_TRACE2_EVENT": str(trace),
+            "MANIFEST_TOKEN": git_http.password,
+            **_example_git_config(settings, git_http.url, git_http.username),
+        }
+        argv = [sys.executable, "-m", "engine", "bulk", str(monorepo), "--publish", "--repo", url]
+        argv += ["--out", str(tmp_path / name), "--no-cache", "--default-repo", "gcr.io/p"]
+        for env in ENVS:
+            argv += ["--env", f"{env.name}={','.join(env.args)}"]
+        done = subprocess.run(argv, capture_output=True, text=True, env=environ)
+        assert done.returncode == 0, done.stderr
+        assert git_http.password not in done.stdout + done.stderr
+        assert set(_tips(git_http.authed_url(repo))) == {
+            f"{s.name}/{e.name}" for s in bulk.discover_services([str(monorepo)]) for e in ENVS
+        }
+        argvs = [
+            " ".join(e.get("argv", []))
+            for e in map(json.loads, trace.read_text().splitlines())
+            if e.get("event") == "start"
+        ]
+        assert argvs and not any(git_http.password in a for a in argvs)

@@ -60,7 +60,8 @@ def test_pack_of_new_objects_is_read_by_git(tmp_path: Path, git_env: dict[str, s
     ident = "A U Thor <a@example.com> 1600000000 +0000"
     commit_content = objects.encode_commit(tree, None, ident, ident, "msg\n\nbody\n")
     commit = objects.object_id("commit", commit_content)
-    pack = objects.encode_pack([("blob", big), ("tree", tree_content), ("commit", commit_content)])
+    new = {blob: ("blob", big), tree: ("tree", tree_content), commit: ("commit", commit_content)}
+    pack, _ = objects.encode_indexed_pack(new)
     git(git_env, "--git-dir", repo, "index-pack", "--stdin", "--strict", stdin=pack)
     assert git(git_env, "--git-dir", repo, "cat-file", "-t", commit).strip() == "commit"
     git(git_env, "--git-dir", repo, "update-ref", "refs/heads/main", commit)
@@ -127,3 +128,27 @@ def test_path_names_git_refuses_are_refused(tmp_path: Path, git_env: dict[str, s
 )
 def test_reserved_branch_names(name: str, problem: str) -> None:
     assert objects.branch_name_problem(name) == problem
+
+
+def test_pack_index_is_the_one_git_writes(tmp_path: Path, git_env: dict[str, str]) -> None:
+    repo = tmp_path / "r.git"
+    git(git_env, "init", "--quiet", "--bare", str(repo))
+    rng = random.Random(3)
+    new: dict[str, tuple[str, bytes]] = {}
+    for _ in range(600):  # enough ids for every first byte of the fan-out
+        content = bytes(rng.getrandbits(8) for _ in range(rng.randint(0, 300)))
+        new[objects.object_id("blob", content)] = ("blob", content)
+    pack, index = objects.encode_indexed_pack(new)
+    (tmp_path / "p.pack").write_bytes(pack)
+    git(git_env, "--git-dir", str(repo), "index-pack", "-o", str(tmp_path / "p.idx"),
+        str(tmp_path / "p.pack"))  # fmt: skip
+    assert index == (tmp_path / "p.idx").read_bytes()
+
+
+def test_pack_index_offsets_past_2_gib_are_read_by_git(
+    tmp_path: Path, git_env: dict[str, str]
+) -> None:
+    located = [(bytes([n]) * 20, n, offset) for n, offset in enumerate([12, 2**31, 5 * 2**32])]
+    index = objects._pack_index(located, b"\0" * 20)
+    shown = git(git_env, "show-index", stdin=index, cwd=tmp_path).splitlines()
+    assert [line.split()[0] for line in shown] == ["12", str(2**31), str(5 * 2**32)]

@@ -203,3 +203,27 @@ def test_sigkilled_publish_leaves_branch_old_or_complete(
         if tip != old_tip:
             break  # the branch moved: later runs would publish nothing new
     assert seen, seen
+
+
+def test_publish_with_a_full_temporary_disk_fails_cleanly(
+    tmp_path: Path, git_daemon: object, git_env: dict[str, str]
+) -> None:
+    """The pack of new objects does not fit in $TMPDIR: one error line naming the cause, the
+    branch untouched, the private repository gone."""
+    server = git_daemon
+    url = server.create("fulltmp.git")  # type: ignore[attr-defined]
+    bare = server.root / "fulltmp.git"  # type: ignore[attr-defined]
+    files = tmp_path / "files"
+    files.mkdir()
+    (files / "small.yaml").write_text(OLD)
+    env = {**git_env, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    publish = ["publish", "--repo", url, "--branch", "main", str(files)]
+    assert run_cli(publish, tmp_path, env=env).code == 0
+    old_tip = _git(env, "--git-dir", str(bare), "rev-parse", "main").strip()
+    (files / "big.bin").write_bytes(os.urandom(300_000))  # incompressible: > the disk
+    with _tiny_tmpfs(tmp_path / "disk", size="128k") as disk:
+        run = run_cli(publish, tmp_path, env={**env, "TMPDIR": str(disk)})
+        assert_clean_failure(run, names=("writing the new commits", "No space left on device"))
+        assert [p.name for p in disk.iterdir()] in ([], [f"skrender-{os.getuid()}"])
+        assert list((disk / f"skrender-{os.getuid()}").glob("*")) == []
+    assert _git(env, "--git-dir", str(bare), "rev-parse", "main").strip() == old_tip
