@@ -383,3 +383,48 @@ def test_fill_refuses_what_it_cannot_vouch_for() -> None:
         assert reftemplate.fill(template + stray, prefix, ["a/a", "b/b"]) is None, stray
     assert not reftemplate.absent(prefix, ["...", f"name: {prefix}7"])
     assert reftemplate.absent(prefix, ["name: skrender-ref-0"])
+
+
+@pytest.mark.parametrize("broken", ["kustomize", "rawYaml", "both"])
+def test_errors_are_those_of_an_uncached_render(
+    monorepo: Path, tmp_path: Path, broken: str
+) -> None:
+    """A render that fails through the cache fails with the uncached render's error (with
+    both sources broken, skaffold's order decides which one is reported)."""
+    from engine import pipeline
+    from engine.core.errors import SkrenderError, said_once
+
+    cache = tmp_path / "cache"
+    _run(monorepo, tmp_path / "out", cache)
+    raw = monorepo / "services" / "raw"
+    if broken in ("kustomize", "both"):
+        (raw / "kz" / "blue" / "kustomization.yaml").write_text("resources:\n- missing.yaml\n")
+    if broken in ("rawYaml", "both"):
+        (raw / "k8s" / "app.yaml").write_text("kind: [unclosed\n")
+    git.clear_cache()
+    bulk._service_envs.clear()
+    options = bulk.BulkOptions(
+        tuple(bulk.discover_services([str(monorepo)])),
+        ENVS,
+        str(tmp_path / "out"),
+        parse_render_request,
+        jobs=2,
+        cache_dir=str(cache),
+    )
+    result = bulk.run_bulk(options)
+    failed = {o.environment: o.error for o in result.failed}
+    assert set(failed) == {"develop", "production"} and {o.service for o in result.failed} == {
+        "raw"
+    }
+    for env in ENVS:
+        request = parse_render_request(env.render_args(), str(raw), dict(os.environ))
+        with pytest.raises(SkrenderError) as raised:
+            pipeline.render(request)
+        assert _stable(failed[env.name]) == _stable(said_once(str(raised.value)))
+
+
+def _stable(error: str) -> str:
+    """kubectl's log lines carry a time and a process id: the rest must be equal."""
+    import re
+
+    return re.sub(r"\d\d:\d\d:\d\d\.\d+\s+\d+ ", "<time pid> ", error)
