@@ -824,6 +824,11 @@ def run_bulk(options: BulkOptions, progress: ProgressCallback | None = None) -> 
     return BulkResult(outcomes, seconds, stats, phases, options.dry_run, render_stats)
 
 
+# The render cache keeps the most recently used entries of about this many runs' renders
+RENDER_CACHE_RUNS_KEPT = 4
+RENDER_CACHE_MIN_ENTRIES = 1000
+
+
 def _render_all(
     options: BulkOptions,
     tasks: Sequence[tuple[Service, Environment]],
@@ -847,15 +852,21 @@ def _render_all(
     with _parse_store(options.cache_dir):
         if forked:
             _preload()
-            return _run_forked(options, tasks, outcomes, jobs, processes, progress, renders)
-        cache = kcache.KustomizeCache(options.cache_dir, jobs=jobs)
-        _run_threads(options, tasks, outcomes, range(len(tasks)), cache, jobs, progress, renders)
-        stats = {
-            "hits": cache.stats.hits,
-            "misses": cache.stats.misses,
-            "uncacheable": cache.stats.uncacheable,
-        }
-        return stats, (renders.stats.as_dict() if renders is not None else {})
+            counts = _run_forked(options, tasks, outcomes, jobs, processes, progress, renders)
+        else:
+            cache = kcache.KustomizeCache(options.cache_dir, jobs=jobs)
+            _run_threads(
+                options, tasks, outcomes, range(len(tasks)), cache, jobs, progress, renders
+            )
+            stats = {
+                "hits": cache.stats.hits,
+                "misses": cache.stats.misses,
+                "uncacheable": cache.stats.uncacheable,
+            }
+            counts = stats, (renders.stats.as_dict() if renders is not None else {})
+    if renders is not None:
+        renders.trim(max(RENDER_CACHE_MIN_ENTRIES, RENDER_CACHE_RUNS_KEPT * len(tasks)))
+    return counts
 
 
 def _render_cache(cache_dir: str | None) -> Any:

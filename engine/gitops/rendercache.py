@@ -14,11 +14,14 @@ Layout under the cache directory::
     render/v1/<code stamp>/<2 hex>/<key>    a JSON header line, then the template's bytes
 
 Entries are written atomically; a damaged entry is a miss.  Stamps other than the current
-one are removed when a cache opens (old skrender versions' entries are never read again).
+one are removed when a cache opens (old skrender versions' entries are never read again), and
+after a run only the most recently used entries are kept (:meth:`RenderCache.trim`: a few
+times as many as the run rendered).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -55,8 +58,9 @@ class RenderCache:
 
     def get(self, key: str) -> CachedRender | None:
         """The entry under ``key``; None when missing or damaged."""
+        path = self._path(key)
         try:
-            with open(self._path(key), "rb") as handle:
+            with open(path, "rb") as handle:
                 data = handle.read()
         except OSError:
             return None
@@ -68,6 +72,8 @@ class RenderCache:
             warnings = tuple(str(w) for w in record["warnings"])
         except (ValueError, KeyError, TypeError, AttributeError):
             return None
+        with contextlib.suppress(OSError):  # a hit is a use: trim() keeps what runs use
+            os.utime(path)
         return CachedRender(body.decode("utf-8", "surrogateescape"), warnings)
 
     def put(self, key: str, entry: CachedRender) -> None:
@@ -104,6 +110,36 @@ class RenderCache:
         for stamp in stamps:
             if stamp != os.path.basename(self.directory):
                 shutil.rmtree(os.path.join(self.root, stamp), ignore_errors=True)
+
+    def trim(self, keep: int) -> int:
+        """Delete all but the ``keep`` most recently used entries; returns how many went.
+
+        Listing the entries is the only cost when there are fewer (a few milliseconds).
+        """
+        entries: list[os.DirEntry[str]] = []
+        try:
+            with os.scandir(self.directory) as fans:
+                for fan in fans:
+                    with contextlib.suppress(OSError), os.scandir(fan.path) as files:
+                        entries.extend(files)
+        except OSError:
+            return 0
+        if len(entries) <= keep:
+            return 0
+
+        def used(entry: os.DirEntry[str]) -> int:
+            try:
+                return entry.stat().st_mtime_ns
+            except OSError:
+                return 0
+
+        entries.sort(key=used)
+        removed = 0
+        for entry in entries[: len(entries) - keep]:
+            with contextlib.suppress(OSError):
+                os.unlink(entry.path)
+                removed += 1
+        return removed
 
     def _path(self, key: str) -> str:
         return os.path.join(self.directory, key[:2], key)

@@ -428,3 +428,16 @@ def _stable(error: str) -> str:
     import re
 
     return re.sub(r"\d\d:\d\d:\d\d\.\d+\s+\d+ ", "<time pid> ", error)
+
+
+def test_trim_keeps_the_most_recently_used_entries(tmp_path: Path) -> None:
+    store = rendercache.RenderCache(str(tmp_path))
+    keys = [f"{i:02x}" * 32 for i in range(6)]
+    for age, key in enumerate(keys):
+        store.put(key, CachedRender(f"n: {age}\n"))
+        path = Path(store.directory) / key[:2] / key
+        os.utime(path, (1_000_000 + age, 1_000_000 + age))  # older first
+    assert store.get(keys[0]) is not None  # a hit is a use: now the newest
+    assert store.trim(10) == 0
+    assert store.trim(3) == 3
+    assert [k for k in keys if store.get(k) is not None] == [keys[0], keys[4], keys[5]]
