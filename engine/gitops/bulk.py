@@ -978,34 +978,42 @@ def _run_threads(
 
 class _ElasticThreads:
     """Run ``work`` on each item with up to ``limit`` threads, starting with one and adding
-    one each time an item mostly waited (on kustomize, git, a registry).
+    one whenever every thread is waiting on its item (on kustomize, git, a registry) or an
+    item mostly waited.
 
     A warm run's renders never wait: more threads would only take turns holding the GIL, each
     turn a futex round trip per system call (a third of a warm run's time).  A cold run's first
-    kustomize build grows the pool to its limit within a few renders.
+    kustomize builds grow the pool to its limit within milliseconds.
     """
 
-    WAIT_SECONDS = 0.005  # time not spent on this thread's CPU, per item, that adds a thread
+    WAIT_SECONDS = 0.005  # an item waiting this long adds a thread
+    POLL_SECONDS = 0.02  # how often run() looks (each look takes the GIL from a render)
 
     def __init__(self, work: Callable[[Any], None], items: Iterable[Any], limit: int) -> None:
         self._work = work
         self._items = iter(items)
+        self._left = True  # items not yet handed out
         self._limit = limit
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
+        # thread id -> (wall clock, its CPU clock) when its current item started
+        self._busy_since: dict[int, tuple[float, float]] = {}
         self._errors: list[BaseException] = []
 
     def run(self) -> None:
         """Work through every item; re-raises the first exception ``work`` raised."""
         self._add_thread()
-        joined = 0
         while True:
             with self._lock:
-                if joined == len(self._threads):
-                    break
-                thread = self._threads[joined]
-            thread.join()
-            joined += 1
+                running = [t for t in self._threads if t.is_alive()]
+            if not running:
+                break
+            running[0].join(self.POLL_SECONDS)
+            with self._lock:
+                busy = list(self._busy_since.items())
+                left = self._left
+            if left and busy and all(_waited(*item) > self.WAIT_SECONDS for item in busy):
+                self._add_thread()
         if self._errors:
             raise self._errors[0]
 
@@ -1018,12 +1026,16 @@ class _ElasticThreads:
         thread.start()
 
     def _loop(self) -> None:
+        me = threading.get_ident()
         while True:
             with self._lock:
                 item = next(self._items, _DONE)
-            if item is _DONE:
-                return
-            wall, cpu = time.perf_counter(), time.thread_time()
+                if item is _DONE:
+                    self._left = False
+                    self._busy_since.pop(me, None)
+                    return
+                wall, cpu = time.perf_counter(), time.thread_time()
+                self._busy_since[me] = (wall, cpu)
             try:
                 self._work(item)
             except BaseException as exc:  # handed to run()'s caller, as a pool would
@@ -1036,6 +1048,17 @@ class _ElasticThreads:
 
 
 _DONE = object()
+
+
+def _waited(thread_id: int, since: tuple[float, float]) -> float:
+    """Seconds a thread spent off its CPU since ``since`` (wall clock, its CPU clock); all of
+    them where a thread's CPU clock cannot be read."""
+    wall, cpu = since
+    try:
+        used = time.clock_gettime(time.pthread_getcpuclockid(thread_id)) - cpu
+    except (AttributeError, OSError):
+        used = 0.0
+    return time.perf_counter() - wall - used
 
 
 def _run_forked(

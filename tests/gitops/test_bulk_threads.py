@@ -47,3 +47,11 @@ def test_an_error_is_raised_after_every_item_ran() -> None:
     with pytest.raises(ValueError, match="boom"):
         bulk._ElasticThreads(work, range(10), 3).run()
     assert sorted(done) == list(range(10))
+
+
+def test_a_long_wait_adds_threads_before_it_ends() -> None:
+    """Renders stuck on a slow kustomize do not hold the others back until they finish."""
+    start = time.perf_counter()
+    done, threads = _run(0.4, items=3, limit=5)
+    assert sorted(done) == [0, 1, 2] and len(threads) == 3
+    assert time.perf_counter() - start < 0.8
