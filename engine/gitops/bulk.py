@@ -38,31 +38,26 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.core.errors import ConfigError, DigestError, SkrenderError, UsageError, said_once
+from engine.core.errors import DigestError, SkrenderError, UsageError, said_once
+from engine.gitops.bulkconfig import CONFIG_FILE as CONFIG_FILE
+from engine.gitops.bulkconfig import BulkConfig as BulkConfig
+from engine.gitops.bulkconfig import load_config as load_config
+from engine.gitops.changes import changed_paths as changed_paths
+from engine.gitops.changes import select_changed as select_changed
+from engine.gitops.changes import service_inputs as service_inputs
+from engine.gitops.environments import Environment as Environment
+from engine.gitops.environments import RequestParser as RequestParser
+from engine.gitops.environments import parse_env_spec as parse_env_spec
+from engine.gitops.environments import render_request as render_request
+from engine.gitops.environments import service_env as service_env
+from engine.gitops.gitprime import prime_git as prime_git
 from engine.gitops.services import DEFAULT_BRANCH_TEMPLATE
 from engine.gitops.services import Service as Service  # bulk's unit of work, re-exported
 
-CONFIG_FILE = "skrender-bulk.yaml"
 MANIFEST_NAME = "manifest.yaml"
 
 
 # --- model --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Environment:
-    """A named set of `skrender render` flags; ``default_repo`` applies unless args set -d."""
-
-    name: str
-    args: tuple[str, ...] = ()
-    default_repo: str | None = None
-
-    def render_args(self) -> list[str]:
-        """The render command line for this environment."""
-        args = list(self.args)
-        if self.default_repo is not None and not _has_flag(args, ("-d", "--default-repo")):
-            args += ["--default-repo", self.default_repo]
-        return args
 
 
 @dataclass(frozen=True)
@@ -182,118 +177,6 @@ class BulkResult:
         }
 
 
-# --- configuration ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class BulkConfig:
-    """``skrender-bulk.yaml``::
-
-    services: [services/*]          # globs of service directories (default: discover)
-    exclude: [legacy-*]             # globs of service names (or paths) to leave out
-    environments:
-      develop: {}                   # or a list of args, or {args: [...], defaultRepo: ...}
-      production:
-        args: [-p, production]
-        defaultRepo: gcr.io/prod
-    publish:
-      repo: git@example.com:org/manifests.git
-      branch: "{service}/{environment}"
-      path: ""
-    """
-
-    services: tuple[str, ...] = ()
-    exclude: tuple[str, ...] = ()
-    environments: tuple[Environment, ...] = ()
-    publish_repo: str | None = None
-    branch_template: str | None = None
-    publish_path: str = ""
-
-
-def load_config(path: str) -> BulkConfig:
-    """Read a ``skrender-bulk.yaml``; raises :class:`ConfigError` naming the bad field."""
-    from engine import yamlv3
-
-    try:
-        with open(path, "rb") as handle:
-            docs = yamlv3.load_all(handle.read(), source=path)
-    except OSError as exc:
-        raise ConfigError(f"reading {path}: {(exc.strerror or str(exc)).lower()}") from None
-    doc = docs[0] if docs else {}
-    if doc is None:
-        doc = {}
-    if not isinstance(doc, dict):
-        raise ConfigError(f"{path}: expected a mapping")
-    unknown = set(doc) - {"services", "exclude", "environments", "publish"}
-    if unknown:
-        raise ConfigError(f"{path}: unknown field {sorted(map(str, unknown))[0]}")
-    publish = doc.get("publish") or {}
-    if not isinstance(publish, dict):
-        raise ConfigError(f"{path}: publish: expected a mapping")
-    return BulkConfig(
-        services=_str_list(doc.get("services"), path, "services"),
-        exclude=_str_list(doc.get("exclude"), path, "exclude"),
-        environments=_environments(doc.get("environments"), path),
-        publish_repo=_opt_str(publish.get("repo"), path, "publish.repo"),
-        branch_template=_opt_str(publish.get("branch"), path, "publish.branch"),
-        publish_path=_opt_str(publish.get("path"), path, "publish.path") or "",
-    )
-
-
-def _environments(value: Any, path: str) -> tuple[Environment, ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, dict):
-        raise ConfigError(f"{path}: environments: expected a mapping of name to settings")
-    envs: list[Environment] = []
-    for name, spec in value.items():
-        where = f"environments.{name}"
-        if spec is None:
-            spec = {}
-        if isinstance(spec, list):
-            spec = {"args": spec}
-        if not isinstance(spec, dict):
-            raise ConfigError(f"{path}: {where}: expected a mapping or a list of args")
-        unknown = set(spec) - {"args", "defaultRepo"}
-        if unknown:
-            raise ConfigError(f"{path}: {where}: unknown field {sorted(map(str, unknown))[0]}")
-        args = _str_list(spec.get("args"), path, where + ".args")
-        repo = _opt_str(spec.get("defaultRepo"), path, where + ".defaultRepo")
-        envs.append(Environment(_check_env_name(str(name)), args, repo))
-    return tuple(envs)
-
-
-def _str_list(value: Any, path: str, where: str) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, list) or not all(isinstance(v, str | int | float) for v in value):
-        raise ConfigError(f"{path}: {where}: expected a list of strings")
-    return tuple(str(v) for v in value)
-
-
-def _opt_str(value: Any, path: str, where: str) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ConfigError(f"{path}: {where}: expected a string")
-    return value
-
-
-def parse_env_spec(spec: str) -> Environment:
-    """``NAME=ARGS`` from ``--env``: ARGS comma-separated (``production=-p,production``)."""
-    name, eq, raw = spec.partition("=")
-    if not eq or not name:
-        raise UsageError(f'invalid argument "{spec}" for "--env" flag: expected NAME=ARGS')
-    args = tuple(a for a in raw.split(",") if a) if raw else ()
-    return Environment(_check_env_name(name), args)
-
-
-def _check_env_name(name: str) -> str:
-    if not name or "/" in name or name in (".", ".."):
-        raise UsageError(f"invalid environment name {name!r}")
-    return name
-
-
 # --- services -----------------------------------------------------------------------------------
 
 
@@ -382,182 +265,7 @@ def shard_of(name: str, count: int) -> int:
     return int.from_bytes(digest[:8], "big") % count + 1
 
 
-# --- --changed-since ----------------------------------------------------------------------------
-
-
-def changed_paths(root: str, rev: str, env: Mapping[str, str] | None = None) -> set[str]:
-    """Absolute paths changed between ``rev`` and HEAD, plus working-tree changes."""
-    from engine.core import proc
-
-    environ = dict(os.environ if env is None else env)
-    top = proc.run(["git", "rev-parse", "--show-toplevel"], cwd=root, env=environ)
-    toplevel = top.stdout.decode("utf-8", "surrogateescape").strip()
-    diff = proc.run(
-        ["git", "diff", "--name-only", "--no-renames", "-z", f"{rev}..HEAD", "--"],
-        cwd=toplevel,
-        env=environ,
-    )
-    names = [n for n in diff.stdout.decode("utf-8", "surrogateescape").split("\0") if n]
-    names += _status_paths(toplevel, environ)
-    return {os.path.realpath(os.path.join(toplevel, n)) for n in names}
-
-
-def _status_paths(toplevel: str, env: Mapping[str, str]) -> list[str]:
-    """Paths of ``git status --porcelain -z -uall`` (both sides of a rename)."""
-    from engine.core import proc
-
-    done = proc.run(
-        ["git", "status", "--porcelain", "-z", "--untracked-files=all"], cwd=toplevel, env=env
-    )
-    tokens = done.stdout.decode("utf-8", "surrogateescape").split("\0")
-    paths: list[str] = []
-    i = 0
-    while i < len(tokens):
-        token = tokens[i]
-        i += 1
-        if len(token) < 4:
-            continue
-        paths.append(token[3:])
-        if "R" in token[:2] or "C" in token[:2]:
-            if i < len(tokens):
-                paths.append(tokens[i])
-            i += 1
-    return paths
-
-
-def service_inputs(
-    service: Service,
-    environments: Sequence[Environment],
-    parse_request: RequestParser,
-    env: Mapping[str, str] | None = None,
-) -> set[str] | None:
-    """Every path (file or directory, real paths) a service's renders read; None when unknown
-    (a config error, a remote kustomization, kpt, a git config): such a service counts as
-    changed."""
-    from engine.gitops import kcache
-    from engine.pipeline import config_request
-    from engine.skaffold import config as config_mod
-    from engine.stages import sources
-
-    inputs = {os.path.realpath(service.directory)}
-    cache = kcache.KustomizeCache(None)
-    try:
-        for environment in environments:
-            load_request = config_request(render_request(service, environment, parse_request, env))
-            cwd, cfg_env = load_request.cwd, load_request.env
-            for cfg in config_mod.load(load_request):
-                if cfg.is_remote or cfg.manifests.kpt or cfg.manifests.transform:
-                    # a git clone, kpt function images: nothing local says they changed
-                    raise kcache.Uncacheable(f"{cfg.source_file}: remote config or kpt")
-                inputs.add(os.path.realpath(os.path.dirname(cfg.source_file)))
-                for artifact in cfg.artifacts:
-                    inputs.add(os.path.realpath(os.path.join(cwd, artifact.context)))
-                for path in sources.raw_yaml_files(cfg, cwd=cwd, env=cfg_env):
-                    inputs.add(os.path.realpath(path))
-                for path in sources.kustomize_paths(cfg, cwd=cwd, env=cfg_env):
-                    inputs.update(os.path.realpath(p) for p, _ in cache.inputs(path))
-                helm_inputs = _helm_inputs(cfg, cwd, cfg_env)
-                if helm_inputs is None:
-                    return None
-                inputs.update(helm_inputs)
-    except (SkrenderError, kcache.Uncacheable, OSError):
-        return None
-    return inputs
-
-
-def _helm_inputs(cfg: Any, cwd: str, env: Mapping[str, str]) -> set[str] | None:
-    """What the config's helm renderers read (None: a remote chart, always "changed")."""
-    from engine.stages import helm_releases
-
-    found: set[str] = set()
-    for renderer in helm_releases.renderers(cfg.manifests.helm, cfg.legacy_helm):
-        ctx = helm_releases.Context(cwd=cwd, env=env, builds=())
-        paths = helm_releases.input_paths(renderer, ctx)
-        if paths is None:
-            return None
-        found.update(os.path.realpath(p) for p in paths)
-    return found
-
-
-def select_changed(
-    services: Sequence[Service],
-    environments: Sequence[Environment],
-    changed: set[str],
-    parse_request: RequestParser,
-    env: Mapping[str, str] | None = None,
-) -> list[Service]:
-    """The services whose inputs include a changed path."""
-    selected: list[Service] = []
-    for service in services:
-        inputs = service_inputs(service, environments, parse_request, env)
-        if inputs is None or any(_touches(path, inputs) for path in changed):
-            selected.append(service)
-    return selected
-
-
-def _touches(path: str, inputs: set[str]) -> bool:
-    """``path`` is an input or lies below an input directory."""
-    probe = path
-    while True:
-        if probe in inputs:
-            return True
-        parent = os.path.dirname(probe)
-        if parent == probe:
-            return False
-        probe = parent
-
-
 # --- one render ---------------------------------------------------------------------------------
-
-_service_envs: dict[str, dict[str, str]] = {}
-_service_envs_lock = threading.Lock()
-
-
-def service_env(service: Service, base: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment `skrender render` sees in the service directory (with its skaffold.env)."""
-    from engine.skaffold import config
-
-    key = service.directory
-    with _service_envs_lock:
-        known = _service_envs.get(key) if base is None else None
-    if known is not None:
-        return known
-    env = dict(os.environ if base is None else base)
-    for name, value in config.read_dotenv(os.path.join(service.directory, "skaffold.env")).items():
-        env.setdefault(name, value)
-    if base is None:
-        with _service_envs_lock:
-            _service_envs[key] = env
-    return env
-
-
-# How an environment's render flags become a RenderRequest: ``(args, service directory, env)
-# -> RenderRequest``, exactly as ``skrender render ARGS`` in that directory would build it
-# (raising UsageError for bad flags).  Flag parsing belongs to the command line, above this
-# layer: engine.commands passes :func:`engine.commands._flags.parse_render_request`.
-RequestParser = Callable[[Sequence[str], str, Mapping[str, str]], Any]
-
-
-def render_request(
-    service: Service,
-    environment: Environment,
-    parse_request: RequestParser,
-    base_env: Mapping[str, str] | None = None,
-) -> Any:
-    """The RenderRequest `skrender render <environment args>` builds in the service directory."""
-    try:
-        env = service_env(service, base_env)
-        return parse_request(environment.render_args(), service.directory, env)
-    except UsageError as exc:
-        first = str(exc).splitlines()[0]
-        raise UsageError(f"environment {environment.name}: {first}") from None
-    except SkrenderError as exc:  # e.g. a skaffold.env or flag value that cannot be read
-        exc.args = (f"environment {environment.name}: {exc}",)  # same class and exit code
-        raise
-
-
-def _has_flag(args: Sequence[str], names: Sequence[str]) -> bool:
-    return any(a in names or any(a.startswith(n + "=") for n in names) for a in args)
 
 
 def image_entries(builds: Iterable[tuple[str, str]]) -> list[dict[str, str]]:
@@ -655,134 +363,6 @@ class DigestMemo:
         if errors:
             raise DigestError("\n".join(errors))
         return result
-
-
-def prime_git(services: Sequence[Service], env_for: Callable[[Service], Mapping[str, str]]) -> int:
-    """Answer the gitCommit tagger's per-directory questions from one per repository.
-
-    For every directory of every service (nested repositories excluded), records the output
-    of ``git describe --tags --always``, ``git rev-list -1 HEAD [--abbrev-commit]``, ``git
-    branch --show-current``, ``git rev-parse --show-toplevel`` (the same anywhere in one work
-    tree) and, where nothing below the directory changed, the empty ``git status .
-    --porcelain``.  Directories with changes are left to git itself.  Returns how many
-    directories were primed.
-    """
-    groups: dict[tuple[str, tuple[tuple[str, str], ...]], list[Service]] = {}
-    envs: dict[tuple[tuple[str, str], ...], Mapping[str, str]] = {}
-    for service in services:
-        env = env_for(service)
-        if "GIT_DIR" in env or "GIT_WORK_TREE" in env:
-            continue
-        top = _enclosing_worktree(service.directory)
-        if top is None:
-            continue
-        env_key = tuple(sorted(env.items()))
-        envs[env_key] = env
-        groups.setdefault((top, env_key), []).append(service)
-    primed = 0
-    for (top, env_key), members in groups.items():
-        primed += _prime_repo(top, members, envs[env_key])
-    return primed
-
-
-_REPO_WIDE: tuple[tuple[str, ...], ...] = (
-    ("describe", "--tags", "--always"),
-    ("rev-list", "-1", "HEAD"),
-    ("rev-list", "-1", "HEAD", "--abbrev-commit"),
-    ("branch", "--show-current"),
-    ("rev-parse", "--show-toplevel"),
-)
-
-
-def _prime_repo(top: str, services: Sequence[Service], env: Mapping[str, str]) -> int:
-    # The repository-wide questions run concurrently (each is a git process) while this
-    # thread walks the service directories.
-    with ThreadPoolExecutor(max_workers=len(_REPO_WIDE) + 2) as pool:
-        toplevel = pool.submit(_git_or_none, top, ("rev-parse", "--show-toplevel"), env)
-        asked = {args: pool.submit(_git_or_none, top, args, env) for args in _REPO_WIDE}
-        status = pool.submit(_status_or_none, top, env)
-        walked = [(s, list(_service_dirs(s.directory))) for s in services]
-        found_top = toplevel.result()
-        answers = {args: f.result() for args, f in asked.items()}
-        changed = status.result()
-    real_top = os.path.realpath(top)
-    if found_top is None or changed is None:
-        return 0
-    if os.path.realpath(found_top) != real_top or _ceiling_inside(env, real_top):
-        return 0
-    # a failed question (e.g. no commit yet) is left to each directory to ask (and fail)
-    known = [(args, output) for args, output in answers.items() if output is not None]
-    dirty = [p.rstrip("/") for p in changed]
-    primed: list[tuple[str, tuple[str, ...], str]] = []
-    count = 0
-    for service, directories in walked:
-        real_service = os.path.realpath(service.directory)
-        for directory in directories:
-            # os.walk joins names to the service path: the real path follows the same way
-            real = real_service + directory[len(os.path.abspath(service.directory)) :]
-            rel = os.path.relpath(real, real_top).replace(os.sep, "/")
-            primed.extend((directory, args, output) for args, output in known)
-            if not any(_below(p, rel) for p in dirty):
-                primed.append((directory, ("status", ".", "--porcelain"), ""))
-            count += 1
-    from engine.core import git
-
-    git.prime(primed, env=env)
-    return count
-
-
-def _git_or_none(top: str, args: tuple[str, ...], env: Mapping[str, str]) -> str | None:
-    from engine.core import git
-    from engine.core.errors import ToolError
-
-    try:
-        return git.run_git(top, *args, env=env)
-    except ToolError:
-        return None
-
-
-def _status_or_none(top: str, env: Mapping[str, str]) -> list[str] | None:
-    from engine.core.errors import ToolError
-
-    try:
-        return _status_paths(top, env)
-    except ToolError:
-        return None
-
-
-def _below(path: str, directory: str) -> bool:
-    return directory == "." or path == directory or path.startswith(directory + "/")
-
-
-def _ceiling_inside(env: Mapping[str, str], real_top: str) -> bool:
-    """A GIT_CEILING_DIRECTORIES entry below the top level would stop git's discovery."""
-    for entry in env.get("GIT_CEILING_DIRECTORIES", "").split(os.pathsep):
-        if entry and os.path.realpath(entry).startswith(real_top + os.sep):
-            return True
-    return False
-
-
-def _enclosing_worktree(path: str) -> str | None:
-    probe = os.path.abspath(path)
-    while True:
-        if os.path.exists(os.path.join(probe, ".git")):
-            return probe
-        parent = os.path.dirname(probe)
-        if parent == probe:
-            return None
-        probe = parent
-
-
-def _service_dirs(path: str) -> Iterable[str]:
-    """Every directory of a service, skipping nested work trees (their own git answers)."""
-    root = os.path.abspath(path)
-    for directory, dirs, _files in os.walk(root):
-        dirs[:] = [
-            d
-            for d in dirs
-            if d != ".git" and not os.path.exists(os.path.join(directory, d, ".git"))
-        ]
-        yield directory
 
 
 # --- the run ------------------------------------------------------------------------------------

@@ -14,7 +14,8 @@ import pytest
 from engine import cli, yamlv3
 from engine.commands._flags import parse_render_request
 from engine.core import git
-from engine.gitops import bulk, kcache, services
+from engine.core.errors import ConfigError, UsageError
+from engine.gitops import bulk, environments, kcache, services
 from engine.skaffold import config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,7 +52,7 @@ def monorepo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     repo = tmp_path / "repo"
     make_monorepo.generate(str(repo), 4)
     git.clear_cache()
-    bulk._service_envs.clear()
+    environments._service_envs.clear()
     return repo
 
 
@@ -186,7 +187,7 @@ def test_shard_is_a_stable_partition() -> None:
     assert bulk.shard_of("svc000", 3) == bulk.shard_of("svc000", 3)
     assert bulk.parse_shard("2/3") == (2, 3)
     for bad in ("0/3", "4/3", "x", "1/0"):
-        with pytest.raises(bulk.UsageError):
+        with pytest.raises(UsageError):
             bulk.parse_shard(bad)
 
 
@@ -214,7 +215,7 @@ def test_globs_and_excludes_select_services(monorepo: Path) -> None:
 def test_two_services_with_one_name_are_a_config_error(monorepo: Path) -> None:
     twin = monorepo / "legacy" / "svc001"
     shutil.copytree(monorepo / "services" / "svc001", twin)
-    with pytest.raises(bulk.ConfigError) as info:
+    with pytest.raises(ConfigError) as info:
         bulk.discover_services([str(monorepo)])
     message = str(info.value)
     assert "'svc001'" in message
@@ -231,7 +232,7 @@ def test_branch_template_placeholders_are_checked_up_front(monorepo: Path, tmp_p
     options = _options(
         monorepo, tmp_path / "out", None, publish_repo="/nowhere", branch_template="{svc}/x"
     )
-    with pytest.raises(bulk.UsageError, match=r"unknown placeholder \{svc\}"):
+    with pytest.raises(UsageError, match=r"unknown placeholder \{svc\}"):
         bulk.run_bulk(options)
     assert not (tmp_path / "out").exists()
     assert bulk.publish_target(
@@ -351,7 +352,7 @@ def test_config_file_and_env_specs(tmp_path: Path) -> None:
     assert bulk.parse_env_spec("production=-p,production").args == ("-p", "production")
     assert bulk.parse_env_spec("develop=").args == ()
     path.write_text("environments:\n  x:\n    argz: []\n")
-    with pytest.raises(bulk.ConfigError, match=r"environments\.x"):
+    with pytest.raises(ConfigError, match=r"environments\.x"):
         bulk.load_config(str(path))
 
 

@@ -12,7 +12,7 @@ import pytest
 from engine import cli
 from engine.commands._flags import parse_render_request
 from engine.core import git
-from engine.gitops import bulk
+from engine.gitops import bulk, environments
 
 ENVS = (bulk.Environment("develop", ("--digest-source=tag", "--offline=true"), "gcr.io/p"),)
 GIT_ENV = {
@@ -88,7 +88,7 @@ def _commit(root: Path) -> None:
     subprocess.run(["git", "add", "-A"], cwd=root, check=True)
     subprocess.run(["git", "commit", "-qm", "c"], cwd=root, check=True)
     git.clear_cache()
-    bulk._service_envs.clear()
+    environments._service_envs.clear()
 
 
 def test_bulk_renders_helm_services_like_render(repo: Path, tmp_path: Path) -> None:

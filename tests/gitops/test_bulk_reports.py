@@ -16,6 +16,7 @@ from test_bulk import ENVS, ROOT, _branches, _git_out, _options, monorepo  # noq
 
 from engine import cli
 from engine.commands import bulk as bulk_command
+from engine.core.errors import ConfigError, UsageError
 from engine.gitops import bulk
 
 
@@ -224,7 +225,7 @@ def test_check_without_publish_compares_out(
     lines = stdout.splitlines()
     assert any(line.startswith("-") and line.endswith("replicas: 3") for line in lines)
     assert any(line.startswith("+") and line.endswith("replicas: 5") for line in lines)
-    with pytest.raises(bulk.UsageError, match="--report"):
+    with pytest.raises(UsageError, match="--report"):
         cli_args = _argv(monorepo, out, "--dry-run", "--report", "-")
         bulk_command.run(_parsed(cli_args))
 
@@ -264,7 +265,7 @@ def test_auto_shard_reads_job_completion_index(monorepo: Path, tmp_path: Path) -
     [("auto", "0", "needs the shard count"), ("auto/2", "2", "below 2"), ("auto/2", "x", "'x'")],
 )
 def test_auto_shard_refusals(spec: str, index: str, message: str) -> None:
-    with pytest.raises(bulk.UsageError, match=message):
+    with pytest.raises(UsageError, match=message):
         bulk.parse_shard(spec, {"JOB_COMPLETION_INDEX": index})
     assert bulk.parse_shard("auto/3", {"JOB_COMPLETION_INDEX": "2"}) == (3, 3)
 
@@ -301,7 +302,7 @@ def test_errors_building_an_environments_request_name_it(
     tmp_path: Path,
 ) -> None:
     def parse_request(args: object, cwd: str, env: object) -> object:
-        raise bulk.ConfigError("rules.yaml: line 1: bad")  # as a flag file that cannot be read
+        raise ConfigError("rules.yaml: line 1: bad")  # as a flag file that cannot be read
 
     options = _options(monorepo, tmp_path / "out", None)
     options = dataclasses.replace(options, parse_request=parse_request)
