@@ -15,7 +15,7 @@ import pytest
 from engine import cli
 from engine.commands._flags import parse_render_request
 from engine.core import git
-from engine.gitops import bulk, kcache, rendercache
+from engine.gitops import bulk, environments, kcache, rendercache
 from engine.pipeline import CachedRender
 from engine.stages import reftemplate
 
@@ -107,7 +107,7 @@ def monorepo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         )
     (raw / "skaffold.yaml").write_text(RAW_SKAFFOLD)
     _commit(repo, "raw service")
-    bulk._service_envs.clear()
+    environments._service_envs.clear()
     return repo
 
 
@@ -121,7 +121,7 @@ def _run(
     repo: Path, out: Path, cache: Path | None, envs: tuple[bulk.Environment, ...] = ENVS
 ) -> bulk.BulkResult:
     git.clear_cache()
-    bulk._service_envs.clear()  # each run reads the environment afresh, as a new process does
+    environments._service_envs.clear()  # each run reads the environment afresh, as a process
     options = bulk.BulkOptions(
         tuple(bulk.discover_services([str(repo)])),
         envs,
@@ -402,7 +402,7 @@ def test_errors_are_those_of_an_uncached_render(
     if broken in ("rawYaml", "both"):
         (raw / "k8s" / "app.yaml").write_text("kind: [unclosed\n")
     git.clear_cache()
-    bulk._service_envs.clear()
+    environments._service_envs.clear()
     options = bulk.BulkOptions(
         tuple(bulk.discover_services([str(monorepo)])),
         ENVS,
