@@ -18,12 +18,14 @@ repeats is done once:
 * output: each manifest is written (atomically) as soon as it is rendered and then dropped.
 
 Environments are named sets of render flags (``develop`` = none, ``production`` = ``-p
-production``), from a ``skrender-bulk.yaml`` or ``--env NAME=ARGS``.  Services are the
-directories holding a ``skaffold.yaml`` below the roots, or an explicit list of globs, named
-after the directory (``services/foo`` -> ``foo``, :mod:`engine.gitops.services`), as
-``skrender gitops``
+production``, :mod:`engine.gitops.environments`), from a ``skrender-bulk.yaml``
+(:mod:`engine.gitops.bulkconfig`) or ``--env NAME=ARGS``.  Services are the directories
+holding a ``skaffold.yaml`` below the roots, or an explicit list of globs, named after the
+directory (``services/foo`` -> ``foo``, :mod:`engine.gitops.services`), as ``skrender gitops``
 and ``skrender argocd`` name them: output goes to ``<out>/foo/<environment>/manifest.yaml`` and,
-with publishing, to the branch ``foo/<environment>``.
+with publishing, to the branch ``foo/<environment>`` (one batch: :mod:`engine.gitops.publish`);
+a dry run compares instead (:mod:`engine.gitops.branchread`).  ``--changed-since`` is
+:mod:`engine.gitops.changes`.
 """
 
 from __future__ import annotations
