@@ -305,11 +305,9 @@ def print_summary(stream: TextIO, result: Any) -> None:
         stream.write(
             f"{name:<20} {len(outcomes) - failed:>6} {failed:>7} {changed:>8} {seconds:>9.2f}\n"
         )
-    cache = result.cache
     stream.write(
         f"{len(result.outcomes)} renders in {result.seconds:.2f}s; kustomize cache: "
-        f"{cache.get('hits', 0)} hits, {cache.get('misses', 0)} misses, "
-        f"{cache.get('uncacheable', 0)} uncacheable\n"
+        f"{_cache_counts(result.cache)}; render cache: {_cache_counts(result.render_cache)}\n"
     )
     counts = result.counts()
     verb = "would change" if result.dry_run else "changed"
@@ -345,6 +343,13 @@ def write_diffs(stream: BinaryIO, result: Any) -> None:
             stream.write(f"# branch {outcome.publish['branch']}\n".encode())
         stream.write(outcome.diff)
     stream.flush()
+
+
+def _cache_counts(cache: dict[str, int]) -> str:
+    return (
+        f"{cache.get('hits', 0)} hits, {cache.get('misses', 0)} misses, "
+        f"{cache.get('uncacheable', 0)} uncacheable"
+    )
 
 
 def _write_report(path: str, report: dict[str, Any], stdout: Any) -> None:

@@ -171,6 +171,10 @@ def test_cli_exit_code_report_and_summary(monorepo: Path, tmp_path: Path) -> Non
     assert "8 renders" in done.stderr and "[8/8]" in done.stderr
     report = json.loads((tmp_path / "o" / "report.json").read_text())
     assert report["summary"]["ok"] == 8
+    renders = report["summary"]["render_cache"]
+    assert renders["misses"] + renders["uncacheable"] == 8 and renders["hits"] == 0
+    said = f"render cache: 0 hits, {renders['misses']} misses, {renders['uncacheable']} uncacheable"
+    assert said in done.stderr
     entry = report["renders"][0]
     assert entry["images"][0]["reference"].startswith("gcr.io/p/")
     (monorepo / "services" / "svc002" / "skaffold.yaml").write_text("apiVersion: nope\n")
