@@ -406,11 +406,6 @@ def run_bulk(options: BulkOptions, progress: ProgressCallback | None = None) -> 
     return BulkResult(outcomes, seconds, stats, phases, options.dry_run, render_stats)
 
 
-# The render cache keeps the most recently used entries of about this many runs' renders
-RENDER_CACHE_RUNS_KEPT = 4
-RENDER_CACHE_MIN_ENTRIES = 1000
-
-
 def _render_all(
     options: BulkOptions,
     tasks: Sequence[tuple[Service, Environment]],
@@ -446,9 +441,22 @@ def _render_all(
                 "uncacheable": cache.stats.uncacheable,
             }
             counts = stats, (renders.stats.as_dict() if renders is not None else {})
-    if renders is not None:
-        renders.trim(max(RENDER_CACHE_MIN_ENTRIES, RENDER_CACHE_RUNS_KEPT * len(tasks)))
+    _trim_caches(options, renders, len(tasks))
     return counts
+
+
+def _trim_caches(options: BulkOptions, renders: Any, renders_run: int) -> None:
+    """Keep the caches bounded: the most recently used entries of a few runs like this one
+    (:mod:`engine.gitops.cachedirs`); about one kustomize build and one config per render."""
+    from engine.gitops import cachedirs, kcache
+
+    if options.cache_dir is None:
+        return
+    keep = cachedirs.keep_count(renders_run)
+    kcache.KustomizeCache(options.cache_dir).trim(keep)
+    kcache.ConfigStore(options.cache_dir).trim(keep)
+    if renders is not None:
+        renders.trim(keep)
 
 
 def _render_cache(cache_dir: str | None) -> Any:
@@ -490,7 +498,9 @@ def _parse_store(cache_dir: str | None) -> Iterator[None]:
 
     previous = config.parse_store
     if cache_dir is not None:
-        config.parse_store = kcache.ConfigStore(cache_dir)
+        store = kcache.ConfigStore(cache_dir)
+        store.prune()
+        config.parse_store = store
     try:
         yield
     finally:

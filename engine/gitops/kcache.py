@@ -27,8 +27,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.core import proc
+from engine.gitops import cachedirs
 
 _LAYOUT = "kustomize/v1"
+# Parsed kustomization files kept per build kept (an overlay, its bases, their components)
+DEPS_PER_BUILD = 4
 _KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
 # Fields that hold nothing but inline data.
@@ -243,6 +246,7 @@ class KustomizeCache:
                 record = json.load(handle)
         except (OSError, ValueError):
             return None
+        cachedirs.touch(path)  # a hit is a use: trim() keeps what runs use
         if not isinstance(record, dict):
             return None
         if record.get("uncacheable"):
@@ -263,12 +267,23 @@ class KustomizeCache:
         assert self.directory is not None
         return os.path.join(self.directory, "out", key[:2], key)
 
+    def trim(self, keep: int) -> int:
+        """Delete all but the ``keep`` most recently used builds (and the most recently used
+        parsed kustomization files, a few per build); returns how many builds went."""
+        if self.directory is None:
+            return 0
+        cachedirs.keep_recent(os.path.join(self.directory, "deps"), DEPS_PER_BUILD * keep)
+        return cachedirs.keep_recent(os.path.join(self.directory, "out"), keep)
+
     def _read(self, key: str) -> bytes | None:
+        path = self._entry_path(key)
         try:
-            with open(self._entry_path(key), "rb") as handle:
-                return handle.read()
+            with open(path, "rb") as handle:
+                data = handle.read()
         except OSError:
             return None
+        cachedirs.touch(path)  # a hit is a use: trim() keeps what runs use
+        return data
 
     def _write(self, key: str, data: bytes) -> None:
         _store(self._entry_path(key), data)
@@ -451,7 +466,16 @@ class ConfigStore:
     """
 
     def __init__(self, directory: str) -> None:
-        self.directory = os.path.join(directory, "config", "v1", _code_stamp())
+        self.root = os.path.join(directory, "config", "v1")
+        self.directory = os.path.join(self.root, _code_stamp())
+
+    def prune(self) -> None:
+        """Remove the entries of other skrender code (other stamps): never read again."""
+        cachedirs.remove_other_stamps(self.root, os.path.basename(self.directory))
+
+    def trim(self, keep: int) -> int:
+        """Delete all but the ``keep`` most recently used parses; returns how many went."""
+        return cachedirs.keep_recent(self.directory, keep)
 
     def _path(self, path: str, digest: bytes) -> str:
         key = hashlib.sha256(path.encode("utf-8", "surrogateescape") + b"\0" + digest).hexdigest()
@@ -459,11 +483,13 @@ class ConfigStore:
 
     def get(self, path: str, digest: bytes) -> list[tuple[str, dict[str, Any]]] | None:
         """The stored parse of this content, or None (missing or unreadable entry)."""
+        entry = self._path(path, digest)
         try:
-            with open(self._path(path, digest), encoding="utf-8") as handle:
+            with open(entry, encoding="utf-8") as handle:
                 record = json.load(handle)
         except (OSError, ValueError):
             return None
+        cachedirs.touch(entry)  # a hit is a use: trim() keeps what runs use
         if not isinstance(record, list) or not all(
             isinstance(e, list) and len(e) == 2 and isinstance(e[0], str) and isinstance(e[1], dict)
             for e in record

@@ -21,13 +21,12 @@ times as many as the run rendered).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import shutil
 import threading
 from dataclasses import dataclass, field
 
+from engine.gitops import cachedirs
 from engine.pipeline import CachedRender
 
 _LAYOUT = os.path.join("render", "v1")
@@ -72,8 +71,7 @@ class RenderCache:
             warnings = tuple(str(w) for w in record["warnings"])
         except (ValueError, KeyError, TypeError, AttributeError):
             return None
-        with contextlib.suppress(OSError):  # a hit is a use: trim() keeps what runs use
-            os.utime(path)
+        cachedirs.touch(path)  # a hit is a use: trim() keeps what runs use
         return CachedRender(body.decode("utf-8", "surrogateescape"), warnings)
 
     def put(self, key: str, entry: CachedRender) -> None:
@@ -103,43 +101,11 @@ class RenderCache:
 
     def prune(self) -> None:
         """Remove the entries of other skrender versions (other code stamps)."""
-        try:
-            stamps = os.listdir(self.root)
-        except OSError:
-            return
-        for stamp in stamps:
-            if stamp != os.path.basename(self.directory):
-                shutil.rmtree(os.path.join(self.root, stamp), ignore_errors=True)
+        cachedirs.remove_other_stamps(self.root, os.path.basename(self.directory))
 
     def trim(self, keep: int) -> int:
-        """Delete all but the ``keep`` most recently used entries; returns how many went.
-
-        Listing the entries is the only cost when there are fewer (a few milliseconds).
-        """
-        entries: list[os.DirEntry[str]] = []
-        try:
-            with os.scandir(self.directory) as fans:
-                for fan in fans:
-                    with contextlib.suppress(OSError), os.scandir(fan.path) as files:
-                        entries.extend(files)
-        except OSError:
-            return 0
-        if len(entries) <= keep:
-            return 0
-
-        def used(entry: os.DirEntry[str]) -> int:
-            try:
-                return entry.stat().st_mtime_ns
-            except OSError:
-                return 0
-
-        entries.sort(key=used)
-        removed = 0
-        for entry in entries[: len(entries) - keep]:
-            with contextlib.suppress(OSError):
-                os.unlink(entry.path)
-                removed += 1
-        return removed
+        """Delete all but the ``keep`` most recently used entries; returns how many went."""
+        return cachedirs.keep_recent(self.directory, keep)
 
     def _path(self, key: str) -> str:
         return os.path.join(self.directory, key[:2], key)
