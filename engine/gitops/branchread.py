@@ -16,15 +16,11 @@ Nothing is written to the remote; the private repository is removed on every exi
 from __future__ import annotations
 
 import contextlib
-import os
-import signal
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from engine.core.errors import PublishError
 from engine.gitops import gitobjects as objects
 from engine.gitops import publish
-from engine.gitops.interrupt import Terminated, terminate_raises
 from engine.gitops.remote import RemoteUrl
 
 
@@ -46,22 +42,8 @@ class BranchFile:
 def reading(repo: str, env: Mapping[str, str] | None = None) -> Iterator[BranchReader]:
     """A :class:`BranchReader` of ``repo``, in a private repository removed on every exit
     path: as in :func:`publish.publish_many`, SIGTERM and SIGHUP unwind instead of killing."""
-    remote = RemoteUrl.parse(repo)
-    git_env = publish._git_env(dict(os.environ if env is None else env), None, None)
-    with terminate_raises() as interrupted:
-        session: publish._Session | None = None
-        try:
-            session = publish._Session(remote, git_env, {})
-            yield BranchReader(session)
-        except Terminated as exc:
-            name = signal.Signals(exc.signum).name
-            error = PublishError(f"interrupted by {name} while reading {remote.shown()}")
-            error.exit_code = 128 + exc.signum  # as if the signal had ended the process
-            raise error from None
-        finally:
-            interrupted.cleaning = True
-            if session is not None:
-                session.close()
+    with publish.open_session(RemoteUrl.parse(repo), env, reading=True) as session:
+        yield BranchReader(session)
 
 
 class BranchReader:

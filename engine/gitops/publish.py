@@ -25,6 +25,7 @@ Credentials in the URL never reach argv, a config file or the disk (:mod:`engine
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
@@ -165,25 +166,48 @@ def publish_many(
     blobs: dict[str, bytes] = {}
     branches = _plan(targets, results, shown, blobs)
     if branches:
-        git_env = _git_env(dict(os.environ if env is None else env), author, committer)
-        with terminate_raises() as interrupted:
-            session: _Session | None = None
-            try:
-                session = _Session(remote, git_env, blobs)
-                _publish_branches(session, branches, max_attempts)
-            except Terminated as exc:
-                error = PublishError(_interrupted_message(exc.signum, session, shown))
-                error.exit_code = 128 + exc.signum  # as if the signal had ended the process
-                raise error from None
-            finally:
-                interrupted.cleaning = True
-                if session is not None:
-                    session.close()
+        with open_session(remote, env, author=author, committer=committer, blobs=blobs) as session:
+            _publish_branches(session, branches, max_attempts)
         for branch in branches:
             for item in branch.items:
                 results[item.index] = branch.result_for(item)
     missing = PublishResult("", None, False, 0, "not published")
     return [result if result is not None else missing for result in results]
+
+
+@contextlib.contextmanager
+def open_session(
+    remote: RemoteUrl,
+    env: Mapping[str, str] | None,
+    *,
+    author: tuple[str, str] | None = None,
+    committer: tuple[str, str] | None = None,
+    blobs: Mapping[str, bytes] | None = None,
+    reading: bool = False,
+) -> Iterator[_Session]:
+    """A session on ``remote`` in a private repository removed on every exit path.  SIGTERM
+    and SIGHUP unwind instead of killing: a :class:`PublishError` saying what was cut short
+    (``reading``: a dry run's comparison), with the exit code the signal would have given."""
+    git_env = _git_env(dict(os.environ if env is None else env), author, committer)
+    with terminate_raises() as interrupted:
+        session: _Session | None = None
+        try:
+            session = _Session(remote, git_env, blobs or {})
+            yield session
+        except Terminated as exc:
+            shown = remote.shown()
+            message = (
+                f"interrupted by {signal.Signals(exc.signum).name} while reading {shown}"
+                if reading
+                else _interrupted_message(exc.signum, session, shown)
+            )
+            error = PublishError(message)
+            error.exit_code = 128 + exc.signum  # as if the signal had ended the process
+            raise error from None
+        finally:
+            interrupted.cleaning = True
+            if session is not None:
+                session.close()
 
 
 # --- the plan: validated targets grouped by branch ---------------------------------------------
